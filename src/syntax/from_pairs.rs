@@ -1,23 +1,50 @@
 //! pest pairs → AST. The only code that sees pest's `Rule` enum besides `errors.rs`.
 
+use std::collections::BTreeMap;
+
 use pest::iterators::Pair;
 
 use super::ast::*;
 use super::parser::Rule;
 use crate::source::{FileId, Span};
 
-pub(super) struct Builder {
+pub(super) struct Builder<'s> {
     pub file: FileId,
     /// Added to every pest offset: the start of the chunk being parsed.
     pub offset: usize,
+    /// The whole file, and its comments' spans by end offset, to trim spans (below).
+    pub text: &'s str,
+    pub comment_ends: BTreeMap<usize, usize>,
 }
 
 type P<'i> = Pair<'i, Rule>;
 
-impl Builder {
+impl Builder<'_> {
+    /// pest skips blanks and comments after a rule's last token when an optional part
+    /// that follows fails to match, and keeps them in the rule's span; cut them off so
+    /// spans end at the last token.
     fn span(&self, pair: &P<'_>) -> Span {
         let s = pair.as_span();
-        Span::new(self.file, s.start() + self.offset, s.end() + self.offset)
+        let start = s.start() + self.offset;
+        let mut end = s.end() + self.offset;
+        loop {
+            let trimmed = self.text[start..end].trim_end().len() + start;
+            match self.comment_ends.get(&trimmed) {
+                Some(&comment_start) if comment_start >= start => end = comment_start,
+                _ => {
+                    end = trimmed;
+                    break;
+                }
+            }
+        }
+        Span::new(self.file, start, end)
+    }
+
+    /// The span from the first child on: rules that open with `doc*` otherwise start at the
+    /// blanks pest skips when no doc comment is present.
+    fn span_from_children(&self, pair: &P<'_>) -> Span {
+        let full = self.span(pair);
+        pair.clone().into_inner().next().map_or(full, |first| Span { start: self.span(&first).start, ..full })
     }
 
     pub fn items(&self, file: P<'_>) -> Vec<Item> {
@@ -25,7 +52,7 @@ impl Builder {
     }
 
     fn item(&self, pair: P<'_>) -> Item {
-        let span = self.span(&pair);
+        let span = self.span_from_children(&pair);
         let mut docs = Vec::new();
         let mut kind = None;
         for p in pair.into_inner() {
@@ -91,7 +118,7 @@ impl Builder {
     }
 
     fn member(&self, pair: P<'_>) -> Member {
-        let span = self.span(&pair);
+        let span = self.span_from_children(&pair);
         let mut docs = Vec::new();
         let mut kind = None;
         for p in pair.into_inner() {
@@ -345,7 +372,7 @@ impl Builder {
     }
 
     fn entry(&self, pair: P<'_>) -> Entry {
-        let span = self.span(&pair);
+        let span = self.span_from_children(&pair);
         let mut docs = Vec::new();
         let mut kind = None;
         for p in pair.into_inner() {

@@ -36,7 +36,7 @@ pub fn parse(source: &SourceFile) -> Parsed {
     if let Some(diagnostic) = nesting_error {
         return Parsed { file: ast::File { items: Vec::new(), comments }, diagnostics: vec![diagnostic] };
     }
-    let builder = from_pairs::Builder { file: source.id, offset: 0 };
+    let builder = builder(source, &comments, 0);
     match SvcParser::parse(Rule::file, text) {
         Ok(mut pairs) => {
             let items = pairs.next().map(|file| builder.items(file)).unwrap_or_default();
@@ -46,12 +46,17 @@ pub fn parse(source: &SourceFile) -> Parsed {
     }
 }
 
+fn builder<'s>(source: &'s SourceFile, comments: &[ast::Comment], offset: usize) -> from_pairs::Builder<'s> {
+    let comment_ends = comments.iter().map(|c| (c.span.end as usize, c.span.start as usize)).collect();
+    from_pairs::Builder { file: source.id, offset, text: &source.text, comment_ends }
+}
+
 fn parse_by_statement(source: &SourceFile, comments: Vec<ast::Comment>) -> Parsed {
     let mut items = Vec::new();
     let mut diagnostics = Vec::new();
     for (start, end) in statement_chunks(&source.text) {
         let chunk = &source.text[start..end];
-        let builder = from_pairs::Builder { file: source.id, offset: start };
+        let builder = builder(source, &comments, start);
         match SvcParser::parse(Rule::file, chunk) {
             Ok(mut pairs) => items.extend(pairs.next().map(|f| builder.items(f)).unwrap_or_default()),
             Err(err) => diagnostics.push(errors::syntax_error(&err, source.id, start, chunk)),
@@ -101,7 +106,8 @@ fn scan_comments(source: &SourceFile) -> (Vec<ast::Comment>, Option<Diagnostic>)
                 let end = bytes[i..].iter().position(|&b| b == b'\n').map_or(bytes.len(), |p| i + p);
                 if bytes.get(i + 2) != Some(&b'/') {
                     let text = source.text[i + 2..end].trim_end().to_string();
-                    comments.push(ast::Comment { text, span: Span::new(source.id, i, end) });
+                    let span = Span::new(source.id, i, i + 2 + text.len());
+                    comments.push(ast::Comment { text, span });
                 }
                 i = end;
             }
