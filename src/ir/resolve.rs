@@ -256,6 +256,12 @@ impl<'a> Resolver<'a> {
         for (i, d) in self.decls.enums.iter().enumerate() {
             self.names.enums.entry(d.node.name.name.clone()).or_insert(EnumId(id32(i)));
         }
+        // A resource whose entity is unknown gets no id: it is reported and left out of the IR.
+        let unknown: Vec<&ast::Path> = self.decls.resources.iter().map(|d| &d.node.entity).filter(|p| !self.names.entities.contains_key(&p.dotted())).collect();
+        for path in unknown {
+            self.lookup_entity(path);
+        }
+        self.decls.resources.retain(|d| self.names.entities.contains_key(&d.node.entity.dotted()));
         for (i, d) in self.decls.resources.iter().enumerate() {
             self.names.resources.entry(d.node.name.name.clone()).or_insert(ResourceId(id32(i)));
         }

@@ -51,12 +51,13 @@ impl<'a> Resolver<'a> {
     }
 
     fn resource(&mut self, d: &Decl<'a, ast::Resource>) -> Resource {
-        let entity = self.lookup_entity(&d.node.entity);
+        // `assign_ids` kept only resources whose entity exists.
+        let entity = self.names.entities[&d.node.entity.dotted()];
         let path = self.resource_path(&d.node.path);
         let mut r = Resource {
             name: d.node.name.name.clone(),
             docs: d.docs.to_vec(),
-            entity: entity.unwrap_or(EntityId(0)),
+            entity,
             path,
             key: 0,
             parents: Vec::new(),
@@ -79,7 +80,6 @@ impl<'a> Resolver<'a> {
             }
         }
         let s = self.settings(&d.node.body, "a resource", RESOURCE_KEYS, RESOURCE_BLOCKS);
-        let Some(entity) = entity else { return r };
         self.resource_settings(&mut r, &s, entity);
         for block in s.blocks().filter(|b| b.kind.name == "computed") {
             self.computed(&mut r, block);

@@ -382,8 +382,11 @@ impl<'a> Resolver<'a> {
         }
     }
 
+    /// Events whose entity is unknown are reported and left out; the name table is rebuilt
+    /// so operations only ever refer to resolved events.
     pub(super) fn resolve_events(&mut self) {
         let decls = self.decls.events.clone();
+        self.names.events.clear();
         for d in decls {
             let s = self.settings(&d.node.body, "an event", &["entity"], &[]);
             self.reject_attrs(&d.node.attrs, "an event");
@@ -400,7 +403,12 @@ impl<'a> Resolver<'a> {
                     None
                 }
             };
-            self.ir.events.push(Event { name: d.node.name.name.clone(), docs: d.docs.to_vec(), entity: entity.unwrap_or(EntityId(0)), span: d.node.name.span });
+            let Some(entity) = entity else { continue };
+            if self.names.events.contains_key(&d.node.name.name) {
+                continue;
+            }
+            self.names.events.insert(d.node.name.name.clone(), EventId(super::id32(self.ir.events.len())));
+            self.ir.events.push(Event { name: d.node.name.name.clone(), docs: d.docs.to_vec(), entity, span: d.node.name.span });
         }
     }
 
