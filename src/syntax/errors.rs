@@ -60,7 +60,7 @@ fn help_for(variant: &ErrorVariant<Rule>, found: &str) -> String {
     if positives.contains(&Rule::setting_entry) {
         return "blocks hold settings (`key = value`) and nested blocks (`name { ... }`)".into();
     }
-    if positives.contains(&Rule::expr) || positives.contains(&Rule::unary) {
+    if positives.contains(&Rule::expr) || positives.contains(&Rule::paren) {
         return "a value is a string, number, duration (`30s`), `true`/`false`, a name, a list `[a, b]`, a call `f(x)` or `env(\"NAME\")`".into();
     }
     if found == "=" {
@@ -108,9 +108,12 @@ fn rule_name(rule: Rule) -> &'static str {
         Rule::attribute => "an attribute",
         Rule::attr_args => "attribute arguments",
         Rule::arg => "an argument",
-        Rule::expr | Rule::or_expr | Rule::and_expr | Rule::not_expr | Rule::comparison | Rule::unary => "a value",
+        Rule::expr | Rule::paren | Rule::operand => "a value",
+        Rule::infix_op => "an operator",
         Rule::cmp_op | Rule::partial_cmp => "a comparison operator",
-        Rule::primary => "a value",
+        Rule::or_op => "`or`",
+        Rule::and_op => "`and`",
+        Rule::not_op => "`not`",
         Rule::env_call | Rule::kw_env => "`env(...)`",
         Rule::call => "a call",
         Rule::list => "a list",

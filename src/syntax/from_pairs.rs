@@ -2,7 +2,10 @@
 
 use std::collections::BTreeMap;
 
+use std::sync::LazyLock;
+
 use pest::iterators::Pair;
+use pest::pratt_parser::{Assoc, Op, PrattParser};
 
 use super::ast::*;
 use super::parser::Rule;
@@ -442,63 +445,46 @@ impl Builder<'_> {
         Arg { name, value: expect(value), span }
     }
 
+    /// An `expr` pair: a flat run of operands and operators, folded by precedence.
     fn expr(&self, pair: P<'_>) -> Expr {
+        let span = self.span(&pair);
+        let mut inner = pair.into_inner().peekable();
+        if inner.peek().is_some_and(|p| p.as_rule() == Rule::partial_cmp) {
+            let partial = inner.next().unwrap_or_else(|| unreachable!("peeked"));
+            let mut it = partial.into_inner();
+            let op = it.next().map_or(CmpOp::Eq, |p| cmp_op(&p));
+            let rhs = it.next().map(|p| self.operand(p));
+            return Expr { kind: ExprKind::Partial { op, rhs: Box::new(expect(rhs)) }, span };
+        }
+        PRATT
+            .map_primary(|p| self.operand(p))
+            .map_prefix(|op, rhs| Expr { span: self.span(&op).to(rhs.span), kind: ExprKind::Not(Box::new(rhs)) })
+            .map_infix(|lhs, op, rhs| {
+                let span = lhs.span.to(rhs.span);
+                let kind = match op.as_rule() {
+                    Rule::or_op => ExprKind::Or(flatten(lhs, rhs, |k| matches!(k, ExprKind::Or(_)))),
+                    Rule::and_op => ExprKind::And(flatten(lhs, rhs, |k| matches!(k, ExprKind::And(_)))),
+                    _ => ExprKind::Compare { op: cmp_op(&op), lhs: Box::new(lhs), rhs: Box::new(rhs) },
+                };
+                Expr { kind, span }
+            })
+            .parse(inner)
+    }
+
+    fn operand(&self, pair: P<'_>) -> Expr {
+        let span = self.span(&pair);
         match pair.as_rule() {
-            Rule::expr => self.expr(first(pair)),
-            Rule::or_expr => self.chain(pair, ExprKind::Or),
-            Rule::and_expr => self.chain(pair, ExprKind::And),
-            Rule::not_expr => {
-                let span = self.span(&pair);
-                let parts: Vec<_> = pair.into_inner().collect();
-                match parts.as_slice() {
-                    [kw, operand] if kw.as_rule() == Rule::kw_not => {
-                        Expr { kind: ExprKind::Not(Box::new(self.expr(operand.clone()))), span }
-                    }
-                    [only] => self.expr(only.clone()),
-                    _ => unreachable!("not_expr shape"),
-                }
-            }
-            Rule::comparison => {
-                let span = self.span(&pair);
-                let parts: Vec<_> = pair.into_inner().collect();
-                match parts.as_slice() {
-                    [only] => self.expr(only.clone()),
-                    [lhs, op, rhs] => Expr {
-                        kind: ExprKind::Compare {
-                            op: cmp_op(op),
-                            lhs: Box::new(self.expr(lhs.clone())),
-                            rhs: Box::new(self.expr(rhs.clone())),
-                        },
-                        span,
-                    },
-                    _ => unreachable!("comparison shape"),
-                }
-            }
-            Rule::unary => self.expr(first(pair)),
-            Rule::primary => {
-                let span = self.span(&pair);
-                let inner = first(pair);
-                if inner.as_rule() == Rule::expr {
-                    return Expr { kind: ExprKind::Paren(Box::new(self.expr(inner))), span };
-                }
-                self.expr(inner)
-            }
-            Rule::partial_cmp => {
-                let span = self.span(&pair);
-                let mut it = pair.into_inner();
-                let op = it.next().map(|p| cmp_op(&p)).unwrap_or(CmpOp::Eq);
-                let rhs = it.next().map(|p| self.expr(p));
-                Expr { kind: ExprKind::Partial { op, rhs: Box::new(expect(rhs)) }, span }
+            Rule::paren => {
+                let inner = pair.into_inner().next().map(|p| self.expr(p));
+                Expr { kind: ExprKind::Paren(Box::new(expect(inner))), span }
             }
             Rule::range_lit => {
-                let span = self.span(&pair);
                 let text = pair.as_str();
                 let (lo, hi) = text.split_once("..").unwrap_or((text, ""));
                 let num = |s: &str| (!s.is_empty()).then(|| Number { text: s.to_string() });
                 Expr { kind: ExprKind::Range { min: num(lo), max: num(hi) }, span }
             }
             Rule::env_call => {
-                let span = self.span(&pair);
                 let mut name = None;
                 let mut default = None;
                 for p in pair.into_inner() {
@@ -511,7 +497,6 @@ impl Builder<'_> {
                 Expr { kind: ExprKind::Env { name: expect(name), default }, span }
             }
             Rule::call => {
-                let span = self.span(&pair);
                 let mut name = None;
                 let mut args = Vec::new();
                 for p in pair.into_inner() {
@@ -523,10 +508,7 @@ impl Builder<'_> {
                 }
                 Expr { kind: ExprKind::Call { name: expect(name), args }, span }
             }
-            Rule::list => {
-                let span = self.span(&pair);
-                Expr { kind: ExprKind::List(pair.into_inner().map(|p| self.expr(p)).collect()), span }
-            }
+            Rule::list => Expr { kind: ExprKind::List(pair.into_inner().map(|p| self.expr(p)).collect()), span },
             Rule::literal => {
                 let lit = self.literal(pair);
                 Expr { span: lit.span(), kind: ExprKind::Literal(lit) }
@@ -535,21 +517,8 @@ impl Builder<'_> {
                 let path = self.path(pair);
                 Expr { span: path.span, kind: ExprKind::Path(path) }
             }
-            rule => unreachable!("unexpected expression rule {rule:?}"),
+            rule => unreachable!("unexpected operand rule {rule:?}"),
         }
-    }
-
-    fn chain(&self, pair: P<'_>, make: fn(Vec<Expr>) -> ExprKind) -> Expr {
-        let span = self.span(&pair);
-        let mut parts: Vec<Expr> = pair
-            .into_inner()
-            .filter(|p| !matches!(p.as_rule(), Rule::kw_or | Rule::kw_and))
-            .map(|p| self.expr(p))
-            .collect();
-        if parts.len() == 1 {
-            return parts.remove(0);
-        }
-        Expr { kind: make(parts), span }
     }
 
     fn literal(&self, pair: P<'_>) -> Literal {
@@ -589,6 +558,28 @@ impl Builder<'_> {
     fn ident(&self, pair: P<'_>) -> Ident {
         Ident { name: pair.as_str().to_string(), span: self.span(&pair) }
     }
+}
+
+/// Operator precedence, loosest first.
+static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
+    PrattParser::new()
+        .op(Op::infix(Rule::or_op, Assoc::Left))
+        .op(Op::infix(Rule::and_op, Assoc::Left))
+        .op(Op::prefix(Rule::not_op))
+        .op(Op::infix(Rule::cmp_op, Assoc::Left))
+});
+
+/// `a or b or c` as one list, not nested pairs; parenthesised groups stay as written.
+fn flatten(lhs: Expr, rhs: Expr, same: fn(&ExprKind) -> bool) -> Vec<Expr> {
+    let mut parts = Vec::new();
+    for side in [lhs, rhs] {
+        let merge = same(&side.kind);
+        match side.kind {
+            ExprKind::Or(inner) | ExprKind::And(inner) if merge => parts.extend(inner),
+            kind => parts.push(Expr { kind, span: side.span }),
+        }
+    }
+    parts
 }
 
 fn cmp_op(pair: &P<'_>) -> CmpOp {
