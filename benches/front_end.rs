@@ -13,7 +13,11 @@ fn front_end(c: &mut Criterion) {
         let text = synth::spec(n);
         let fs = MemoryFs::default();
         let check = svcc::compile_text("synth.svc", &text, &fs);
-        assert!(check.diagnostics.is_empty(), "synthetic spec has diagnostics: {:?}", check.diagnostics.first());
+        assert!(
+            check.diagnostics.is_empty(),
+            "synthetic spec has diagnostics: {:?}",
+            check.diagnostics.first()
+        );
         group.bench_with_input(BenchmarkId::new("parse_resolve_ir", n), &text, |b, text| {
             b.iter(|| svcc::compile_text("synth.svc", text, &fs));
         });

@@ -46,5 +46,9 @@ fn front_end(ws: load::Workspace) -> Compilation {
     let (ir, mut diagnostics) = ir::lower(&ws.files);
     diagnostics.extend(ws.diagnostics);
     diagnostics::sort(&mut diagnostics);
-    Compilation { sources: ws.sources, ir, diagnostics }
+    Compilation {
+        sources: ws.sources,
+        ir,
+        diagnostics,
+    }
 }

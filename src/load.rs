@@ -27,7 +27,10 @@ pub struct MemoryFs(pub BTreeMap<PathBuf, String>);
 
 impl FileSystem for MemoryFs {
     fn read(&self, path: &Path) -> io::Result<String> {
-        self.0.get(path).cloned().ok_or_else(|| io::Error::from(io::ErrorKind::NotFound))
+        self.0
+            .get(path)
+            .cloned()
+            .ok_or_else(|| io::Error::from(io::ErrorKind::NotFound))
     }
 }
 
@@ -44,17 +47,40 @@ pub struct Workspace {
 pub fn load(root: &Path, fs: &dyn FileSystem) -> io::Result<Workspace> {
     let text = fs.read(root)?;
     let dir = root.parent().map(Path::to_path_buf).unwrap_or_default();
-    let name = root.file_name().map_or_else(|| root.display().to_string(), |n| n.to_string_lossy().into_owned());
-    let mut loader = Loader { fs, dir, ws: Workspace { sources: SourceMap::new(), files: Vec::new(), diagnostics: Vec::new() }, paths: BTreeMap::new() };
+    let name = root.file_name().map_or_else(
+        || root.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let mut loader = Loader {
+        fs,
+        dir,
+        ws: Workspace {
+            sources: SourceMap::new(),
+            files: Vec::new(),
+            diagnostics: Vec::new(),
+        },
+        paths: BTreeMap::new(),
+    };
     let id = loader.add(name, text);
-    loader.paths.insert(normalize(Path::new(&loader.ws.sources.get(id).name)), id);
+    loader
+        .paths
+        .insert(normalize(Path::new(&loader.ws.sources.get(id).name)), id);
     loader.follow(id, &mut vec![id]);
     Ok(loader.ws)
 }
 
 /// Loads a spec held in one string, as `name`; imports resolve against `fs`.
 pub fn load_text(name: &str, text: &str, fs: &dyn FileSystem) -> Workspace {
-    let mut loader = Loader { fs, dir: PathBuf::new(), ws: Workspace { sources: SourceMap::new(), files: Vec::new(), diagnostics: Vec::new() }, paths: BTreeMap::new() };
+    let mut loader = Loader {
+        fs,
+        dir: PathBuf::new(),
+        ws: Workspace {
+            sources: SourceMap::new(),
+            files: Vec::new(),
+            diagnostics: Vec::new(),
+        },
+        paths: BTreeMap::new(),
+    };
     let id = loader.add(name.to_string(), text.to_string());
     loader.paths.insert(normalize(Path::new(name)), id);
     loader.follow(id, &mut vec![id]);
@@ -90,14 +116,18 @@ impl Loader<'_> {
             })
             .collect();
         for target in uses {
-            let Some((key, span)) = self.resolve(id, &target) else { continue };
+            let Some((key, span)) = self.resolve(id, &target) else {
+                continue;
+            };
             if let Some(&existing) = self.paths.get(&key) {
                 if stack.contains(&existing) {
                     self.cycle(existing, span, stack);
                 }
                 continue;
             }
-            let Some(next) = self.read(&key, &target, span) else { continue };
+            let Some(next) = self.read(&key, &target, span) else {
+                continue;
+            };
             self.paths.insert(key, next);
             stack.push(next);
             self.follow(next, stack);
@@ -107,9 +137,14 @@ impl Loader<'_> {
 
     fn resolve(&mut self, from: FileId, target: &ast::Use) -> Option<(PathBuf, Span)> {
         match target {
-            ast::Use::Std { module, span } => Some((PathBuf::from(format!("std/{module}.svc")), *span)),
+            ast::Use::Std { module, span } => {
+                Some((PathBuf::from(format!("std/{module}.svc")), *span))
+            }
             ast::Use::File(lit) => {
-                let base = Path::new(&self.ws.sources.get(from).name).parent().map(Path::to_path_buf).unwrap_or_default();
+                let base = Path::new(&self.ws.sources.get(from).name)
+                    .parent()
+                    .map(Path::to_path_buf)
+                    .unwrap_or_default();
                 Some((normalize(&base.join(&lit.value)), lit.span))
             }
         }
@@ -122,9 +157,16 @@ impl Loader<'_> {
                 Some((_, text)) => Ok((*text).to_string()),
                 None => {
                     let known = STDLIB.iter().map(|(m, _)| *m);
-                    let mut d = Diagnostic::error(Code::IMPORT_NOT_FOUND, span, format!("the standard library has no module `{module}`"))
-                        .with_label("unknown module");
-                    d = d.with_help(crate::diagnostics::did_you_mean(module, known).unwrap_or_else(|| format!("available: {}", stdlib_names())));
+                    let mut d = Diagnostic::error(
+                        Code::IMPORT_NOT_FOUND,
+                        span,
+                        format!("the standard library has no module `{module}`"),
+                    )
+                    .with_label("unknown module");
+                    d = d.with_help(
+                        crate::diagnostics::did_you_mean(module, known)
+                            .unwrap_or_else(|| format!("available: {}", stdlib_names())),
+                    );
                     self.ws.diagnostics.push(d);
                     return None;
                 }
@@ -135,9 +177,13 @@ impl Loader<'_> {
             Ok(text) => Some(self.add(name, text)),
             Err(err) => {
                 self.ws.diagnostics.push(
-                    Diagnostic::error(Code::IMPORT_NOT_FOUND, span, format!("cannot read `{name}`: {err}"))
-                        .with_label("imported here")
-                        .with_help("paths in `use` are relative to the importing file"),
+                    Diagnostic::error(
+                        Code::IMPORT_NOT_FOUND,
+                        span,
+                        format!("cannot read `{name}`: {err}"),
+                    )
+                    .with_label("imported here")
+                    .with_help("paths in `use` are relative to the importing file"),
                 );
                 None
             }
@@ -146,7 +192,10 @@ impl Loader<'_> {
 
     fn cycle(&mut self, existing: FileId, span: Span, stack: &[FileId]) {
         let start = stack.iter().position(|f| *f == existing).unwrap_or(0);
-        let mut chain: Vec<&str> = stack[start..].iter().map(|f| self.ws.sources.get(*f).name.as_str()).collect();
+        let mut chain: Vec<&str> = stack[start..]
+            .iter()
+            .map(|f| self.ws.sources.get(*f).name.as_str())
+            .collect();
         chain.push(&self.ws.sources.get(existing).name);
         let message = format!("import cycle: {}", chain.join(" → "));
         self.ws.diagnostics.push(
@@ -158,7 +207,11 @@ impl Loader<'_> {
 }
 
 fn stdlib_names() -> String {
-    STDLIB.iter().map(|(m, _)| format!("`std.{m}`")).collect::<Vec<_>>().join(", ")
+    STDLIB
+        .iter()
+        .map(|(m, _)| format!("`std.{m}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Resolves `.` and `..` without touching the disk.

@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 
+#[allow(clippy::disallowed_methods)]
 mod cli;
 
 fn main() -> ExitCode {

@@ -12,7 +12,10 @@ fn format_text(name: &str, text: &str) -> Option<String> {
     let mut map = SourceMap::new();
     let id = map.add(name, text);
     let parsed = syntax::parse(map.get(id));
-    parsed.diagnostics.is_empty().then(|| syntax::format::format(&parsed.file, text))
+    parsed
+        .diagnostics
+        .is_empty()
+        .then(|| syntax::format::format(&parsed.file, text))
 }
 
 fn all_files() -> Vec<std::path::PathBuf> {
@@ -28,7 +31,12 @@ fn examples_and_stdlib_are_formatted() {
     for file in all_files() {
         let text = std::fs::read_to_string(&file).unwrap();
         let formatted = format_text("x.svc", &text).unwrap();
-        assert_eq!(text, formatted, "{} is not in canonical form (run `svcc fmt`)", file.display());
+        assert_eq!(
+            text,
+            formatted,
+            "{} is not in canonical form (run `svcc fmt`)",
+            file.display()
+        );
     }
 }
 
@@ -38,15 +46,34 @@ fn idempotent_and_keeps_comments() {
     files.extend(svc_files(&repo_root().join("tests/fixtures/fmt")));
     for file in files {
         let text = std::fs::read_to_string(&file).unwrap();
-        let Some(once) = format_text("x.svc", &text) else { continue };
-        let twice = format_text("x.svc", &once).unwrap_or_else(|| panic!("{}: formatted text does not parse:\n{once}", file.display()));
-        assert_eq!(once, twice, "{}: formatting is not idempotent", file.display());
+        let Some(once) = format_text("x.svc", &text) else {
+            continue;
+        };
+        let twice = format_text("x.svc", &once).unwrap_or_else(|| {
+            panic!("{}: formatted text does not parse:\n{once}", file.display())
+        });
+        assert_eq!(
+            once,
+            twice,
+            "{}: formatting is not idempotent",
+            file.display()
+        );
         let count = |t: &str| {
             let mut map = SourceMap::new();
             let id = map.add("x.svc", t);
-            syntax::parse(map.get(id)).file.comments.iter().map(|c| c.text.clone()).collect::<Vec<_>>()
+            syntax::parse(map.get(id))
+                .file
+                .comments
+                .iter()
+                .map(|c| c.text.clone())
+                .collect::<Vec<_>>()
         };
-        assert_eq!(count(&text), count(&once), "{}: comments changed", file.display());
+        assert_eq!(
+            count(&text),
+            count(&once),
+            "{}: comments changed",
+            file.display()
+        );
     }
 }
 
@@ -59,11 +86,24 @@ fn formatting_never_changes_the_ir() {
         let c = compile(&spec);
         let before = svcc::ir::dump(&c.ir);
         let mut fs = svcc::load::MemoryFs::default();
-        for f in c.sources.files().iter().filter(|f| !f.name.starts_with("std/")) {
-            fs.0.insert(f.name.clone().into(), format_text(&f.name, &f.text).unwrap());
+        for f in c
+            .sources
+            .files()
+            .iter()
+            .filter(|f| !f.name.starts_with("std/"))
+        {
+            fs.0.insert(
+                f.name.clone().into(),
+                format_text(&f.name, &f.text).unwrap(),
+            );
         }
         let root = c.sources.files()[0].name.clone();
         let after = svcc::compile(std::path::Path::new(&root), &fs).unwrap();
-        assert_eq!(before, svcc::ir::dump(&after.ir), "{}: formatting changed the IR", spec.display());
+        assert_eq!(
+            before,
+            svcc::ir::dump(&after.ir),
+            "{}: formatting changed the IR",
+            spec.display()
+        );
     }
 }

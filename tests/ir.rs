@@ -7,8 +7,16 @@ use common::*;
 fn snapshot_ir(spec: &std::path::Path) {
     let c = compile(spec);
     let rendered = svcc::diagnostics::render_plain(&c.sources, &c.diagnostics);
-    assert!(c.diagnostics.is_empty(), "{} has diagnostics:\n{rendered}", spec.display());
-    let text = format!("----- SOURCE\n{}\n----- IR\n{}", sources_text(&c), svcc::ir::dump(&c.ir));
+    assert!(
+        c.diagnostics.is_empty(),
+        "{} has diagnostics:\n{rendered}",
+        spec.display()
+    );
+    let text = format!(
+        "----- SOURCE\n{}\n----- IR\n{}",
+        sources_text(&c),
+        svcc::ir::dump(&c.ir)
+    );
     insta::assert_snapshot!(format!("ir__{}", spec_name(spec)), text);
 }
 
@@ -30,7 +38,11 @@ fn valid_fixtures() {
 fn graphs() {
     for spec in example_specs() {
         let c = compile(&spec);
-        let text = format!("----- DOT\n{}\n----- MERMAID\n{}", svcc::ir::to_dot(&c.ir), svcc::ir::to_mermaid(&c.ir));
+        let text = format!(
+            "----- DOT\n{}\n----- MERMAID\n{}",
+            svcc::ir::to_dot(&c.ir),
+            svcc::ir::to_mermaid(&c.ir)
+        );
         insta::assert_snapshot!(format!("graph__{}", spec_name(&spec)), text);
     }
 }

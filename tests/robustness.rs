@@ -27,9 +27,53 @@ impl XorShift {
 }
 
 const TOKENS: &[&str] = &[
-    "{", "}", "(", ")", "[", "]", "@", ":", "=", ",", ".", "..", "?", "\"", "///", "//", "\n", " ", "ref", "many", "entity",
-    "resource", "auth", "owner(", "role(", "env(", "0", "-1", "99999999999999999999", "1..", "..", "@default(", "@through(",
-    "include", "index", "primary", "check", "not", "or", "in", "null", "true", "1s", "é", "\u{0}", "list", "action",
+    "{",
+    "}",
+    "(",
+    ")",
+    "[",
+    "]",
+    "@",
+    ":",
+    "=",
+    ",",
+    ".",
+    "..",
+    "?",
+    "\"",
+    "///",
+    "//",
+    "\n",
+    " ",
+    "ref",
+    "many",
+    "entity",
+    "resource",
+    "auth",
+    "owner(",
+    "role(",
+    "env(",
+    "0",
+    "-1",
+    "99999999999999999999",
+    "1..",
+    "..",
+    "@default(",
+    "@through(",
+    "include",
+    "index",
+    "primary",
+    "check",
+    "not",
+    "or",
+    "in",
+    "null",
+    "true",
+    "1s",
+    "é",
+    "\u{0}",
+    "list",
+    "action",
 ];
 
 fn mutate(text: &str, rng: &mut XorShift) -> String {
@@ -68,8 +112,14 @@ fn mutated_examples_never_panic() {
     for spec in example_specs() {
         let dir = spec.parent().unwrap();
         let mut fs = MemoryFs::default();
-        for file in svc_files(dir).into_iter().filter(|f| f.parent() == Some(dir)) {
-            fs.0.insert(file.file_name().unwrap().into(), std::fs::read_to_string(&file).unwrap());
+        for file in svc_files(dir)
+            .into_iter()
+            .filter(|f| f.parent() == Some(dir))
+        {
+            fs.0.insert(
+                file.file_name().unwrap().into(),
+                std::fs::read_to_string(&file).unwrap(),
+            );
         }
         let name = spec.file_name().unwrap().to_string_lossy().into_owned();
         let text = std::fs::read_to_string(&spec).unwrap();
@@ -80,7 +130,10 @@ fn mutated_examples_never_panic() {
                 svcc::diagnostics::render_plain(&c.sources, &c.diagnostics);
                 let _ = svcc::ir::dump(&c.ir);
             });
-            assert!(result.is_ok(), "mutation {i} of {name} panicked; input:\n{input}");
+            assert!(
+                result.is_ok(),
+                "mutation {i} of {name} panicked; input:\n{input}"
+            );
             runs += 1;
         }
         // Every prefix at line boundaries: the truncations an editor produces while typing.
@@ -109,7 +162,10 @@ fn formatter_never_panics_on_mutations() {
                     let _ = svcc::syntax::format::format(&parsed.file, &input);
                 }
             });
-            assert!(result.is_ok(), "formatting mutation {i} panicked; input:\n{input}");
+            assert!(
+                result.is_ok(),
+                "formatting mutation {i} panicked; input:\n{input}"
+            );
         }
     }
 }

@@ -26,23 +26,50 @@ pub fn spec(entities: usize) -> String {
 }
 
 fn entity(out: &mut String, i: usize) {
-    let _ = writeln!(out, "/// Synthetic entity number {i}.\nentity E{i} {{\n  include uuid_id");
-    let _ = writeln!(out, "  name: Name\n  code: string(1..40) @unique\n  state: State @default(draft)\n  amount: Money\n  owner: ref Account @on_delete(cascade)");
+    let _ = writeln!(
+        out,
+        "/// Synthetic entity number {i}.\nentity E{i} {{\n  include uuid_id"
+    );
+    let _ = writeln!(
+        out,
+        "  name: Name\n  code: string(1..40) @unique\n  state: State @default(draft)\n  amount: Money\n  owner: ref Account @on_delete(cascade)"
+    );
     if i > 0 {
         let _ = writeln!(out, "  parent: ref E{}? @on_delete(set_null)", i - 1);
     }
     if i > 1 {
         let _ = writeln!(out, "  source: ref E{} @on_delete(restrict)", i / 2);
     }
-    let _ = writeln!(out, "  include timestamps\n  index (state, created_at)\n  index (amount)\n  index (created_at)\n}}\n");
+    let _ = writeln!(
+        out,
+        "  include timestamps\n  index (state, created_at)\n  index (amount)\n  index (created_at)\n}}\n"
+    );
 }
 
 fn resource(out: &mut String, i: usize) {
-    let _ = writeln!(out, "cache c{i} {{\n  ttl = 30s\n  etag = true\n  invalidated_by = [r{i}.update, r{i}.delete]\n}}\n");
+    let _ = writeln!(
+        out,
+        "cache c{i} {{\n  ttl = 30s\n  etag = true\n  invalidated_by = [r{i}.update, r{i}.delete]\n}}\n"
+    );
     let _ = writeln!(out, "resource r{i}: E{i} at \"/e{i}\" {{");
-    let _ = writeln!(out, "  list {{\n    auth = owner(owner) or role(admin)\n    filter {{\n      state = state\n      min_amount = gte(amount)\n    }}\n    sort = [created_at, amount]\n    default_sort = desc(created_at)\n    page = 20\n    max_page = 100\n  }}");
-    let _ = writeln!(out, "  get {{\n    auth = owner(owner) or role(admin)\n    cache = c{i}\n  }}");
-    let _ = writeln!(out, "  create {{\n    auth = authenticated\n    fields = [name, code, amount]\n    rate = writes\n    set {{\n      owner = auth.user\n    }}\n  }}");
-    let _ = writeln!(out, "  update {{\n    auth = owner(owner)\n    fields = [name, state, amount]\n    rate = writes\n  }}");
-    let _ = writeln!(out, "  delete {{\n    auth = owner(owner) or role(admin)\n    rate = writes\n  }}\n}}\n");
+    let _ = writeln!(
+        out,
+        "  list {{\n    auth = owner(owner) or role(admin)\n    filter {{\n      state = state\n      min_amount = gte(amount)\n    }}\n    sort = [created_at, amount]\n    default_sort = desc(created_at)\n    page = 20\n    max_page = 100\n  }}"
+    );
+    let _ = writeln!(
+        out,
+        "  get {{\n    auth = owner(owner) or role(admin)\n    cache = c{i}\n  }}"
+    );
+    let _ = writeln!(
+        out,
+        "  create {{\n    auth = authenticated\n    fields = [name, code, amount]\n    rate = writes\n    set {{\n      owner = auth.user\n    }}\n  }}"
+    );
+    let _ = writeln!(
+        out,
+        "  update {{\n    auth = owner(owner)\n    fields = [name, state, amount]\n    rate = writes\n  }}"
+    );
+    let _ = writeln!(
+        out,
+        "  delete {{\n    auth = owner(owner) or role(admin)\n    rate = writes\n  }}\n}}\n"
+    );
 }

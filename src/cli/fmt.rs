@@ -20,7 +20,10 @@ pub(super) fn run(paths: &[PathBuf], check: bool) -> io::Result<ExitCode> {
         let id = sources.add(file.display().to_string(), text.clone());
         let parsed = syntax::parse(sources.get(id));
         if !parsed.diagnostics.is_empty() {
-            eprint!("{}", super::renderer().render_all(&sources, &parsed.diagnostics));
+            eprint!(
+                "{}",
+                super::renderer().render_all(&sources, &parsed.diagnostics)
+            );
             failed += 1;
             continue;
         }
@@ -37,7 +40,11 @@ pub(super) fn run(paths: &[PathBuf], check: bool) -> io::Result<ExitCode> {
         }
     }
     let bad = failed > 0 || (check && unformatted > 0);
-    Ok(if bad { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    Ok(if bad {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn collect(path: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
@@ -45,7 +52,9 @@ fn collect(path: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
         out.push(path.to_path_buf());
         return Ok(());
     }
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)?.map(|e| e.map(|e| e.path())).collect::<io::Result<_>>()?;
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<io::Result<_>>()?;
     entries.sort();
     for entry in entries {
         if entry.is_dir() || entry.extension().is_some_and(|x| x == "svc") {

@@ -12,7 +12,11 @@ use svcc::load::{FileSystem, STDLIB};
 use svcc::{Compilation, compile};
 
 #[derive(Debug, Parser)]
-#[command(name = "svcc", version, about = "Compile .svc service specs into production-grade backends")]
+#[command(
+    name = "svcc",
+    version,
+    about = "Compile .svc service specs into production-grade backends"
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -87,9 +91,13 @@ fn renderer() -> Renderer {
 
 /// Compiles one spec and prints its diagnostics; `None` when it has errors.
 fn compile_reporting(spec: &Path) -> io::Result<Option<Compilation>> {
-    let compilation = compile(spec, &DiskFs).map_err(|e| io::Error::new(e.kind(), format!("cannot read {}: {e}", spec.display())))?;
+    let compilation = compile(spec, &DiskFs)
+        .map_err(|e| io::Error::new(e.kind(), format!("cannot read {}: {e}", spec.display())))?;
     if !compilation.diagnostics.is_empty() {
-        eprint!("{}", renderer().render_all(&compilation.sources, &compilation.diagnostics));
+        eprint!(
+            "{}",
+            renderer().render_all(&compilation.sources, &compilation.diagnostics)
+        );
     }
     Ok((!compilation.has_errors()).then_some(compilation))
 }
@@ -124,7 +132,9 @@ pub(crate) fn find_specs(paths: &[PathBuf]) -> io::Result<Vec<PathBuf>> {
             specs.push(main);
             continue;
         }
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)?.map(|e| e.map(|e| e.path())).collect::<io::Result<_>>()?;
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)?
+            .map(|e| e.map(|e| e.path()))
+            .collect::<io::Result<_>>()?;
         entries.sort();
         for entry in entries {
             if entry.is_dir() && entry.join("main.svc").is_file() {
@@ -135,13 +145,18 @@ pub(crate) fn find_specs(paths: &[PathBuf]) -> io::Result<Vec<PathBuf>> {
         }
     }
     if specs.is_empty() {
-        return Err(io::Error::new(io::ErrorKind::NotFound, "no .svc specs found"));
+        return Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            "no .svc specs found",
+        ));
     }
     Ok(specs)
 }
 
 fn graph(spec: &Path, format: GraphFormat) -> io::Result<ExitCode> {
-    let Some(c) = compile_reporting(spec)? else { return Ok(ExitCode::FAILURE) };
+    let Some(c) = compile_reporting(spec)? else {
+        return Ok(ExitCode::FAILURE);
+    };
     let text = match format {
         GraphFormat::Dot => svcc::ir::to_dot(&c.ir),
         GraphFormat::Mermaid => svcc::ir::to_mermaid(&c.ir),
@@ -157,7 +172,10 @@ fn explain(code: &str) -> io::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let known: Vec<&str> = ERROR_CODES.iter().map(|c| c.code.0).collect();
-    eprintln!("error: unknown code `{code}`; known codes: {}", known.join(", "));
+    eprintln!(
+        "error: unknown code `{code}`; known codes: {}",
+        known.join(", ")
+    );
     Ok(ExitCode::FAILURE)
 }
 

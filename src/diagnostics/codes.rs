@@ -76,5 +76,7 @@ error_codes! {
 
 /// The explanation of a front-end code, if `code` is one.
 pub fn explain_error(code: &str) -> Option<&'static ErrorCode> {
-    ERROR_CODES.iter().find(|c| c.code.0.eq_ignore_ascii_case(code))
+    ERROR_CODES
+        .iter()
+        .find(|c| c.code.0.eq_ignore_ascii_case(code))
 }

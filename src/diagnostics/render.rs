@@ -15,8 +15,16 @@ pub struct Renderer {
 impl Renderer {
     /// Colour for terminals, plain for pipes and snapshots.
     pub fn new(color: bool) -> Self {
-        let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
-        Self { handler: GraphicalReportHandler::new_themed(theme).with_width(100).with_urls(false) }
+        let theme = if color {
+            GraphicalTheme::unicode()
+        } else {
+            GraphicalTheme::unicode_nocolor()
+        };
+        Self {
+            handler: GraphicalReportHandler::new_themed(theme)
+                .with_width(100)
+                .with_urls(false),
+        }
     }
 
     pub fn render(&self, sources: &SourceMap, diagnostic: &Diagnostic) -> String {
@@ -24,13 +32,22 @@ impl Renderer {
         let mut out = String::new();
         if self.handler.render_report(&mut out, &report).is_err() {
             // Rendering only fails on a broken `fmt::Write`; fall back to one line.
-            out = format!("{}[{}]: {}\n", diagnostic.severity.as_str(), diagnostic.code, diagnostic.message);
+            out = format!(
+                "{}[{}]: {}\n",
+                diagnostic.severity.as_str(),
+                diagnostic.code,
+                diagnostic.message
+            );
         }
         out
     }
 
     pub fn render_all(&self, sources: &SourceMap, diagnostics: &[Diagnostic]) -> String {
-        diagnostics.iter().map(|d| self.render(sources, d)).collect::<Vec<_>>().join("\n")
+        diagnostics
+            .iter()
+            .map(|d| self.render(sources, d))
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 }
 
@@ -87,7 +104,11 @@ impl Report {
 fn labeled(text: &str, span: crate::source::Span, primary: bool) -> LabeledSpan {
     let text = (!text.is_empty()).then(|| text.to_string());
     let span = SourceSpan::new((span.start as usize).into(), span.len());
-    if primary { LabeledSpan::new_primary_with_span(text, span) } else { LabeledSpan::new_with_span(text, span) }
+    if primary {
+        LabeledSpan::new_primary_with_span(text, span)
+    } else {
+        LabeledSpan::new_with_span(text, span)
+    }
 }
 
 impl fmt::Debug for Report {
@@ -114,7 +135,9 @@ impl miette::Diagnostic for Report {
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {

@@ -3,23 +3,54 @@
 
 use std::collections::BTreeSet;
 
+use super::id32;
 use super::model::*;
 use super::names;
 use super::resolve::{Decl, Resolver};
-use super::id32;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::source::Span;
 use crate::syntax::ast;
 
 const FIELD_ATTRS: &[&str] = &[
-    "primary", "unique", "indexed", "immutable", "readonly", "sensitive", "write_only", "updated_at", "soft_delete",
-    "default", "range", "pattern", "check", "json", "renamed_from", "on_delete", "no_index", "on_create", "on_write",
+    "primary",
+    "unique",
+    "indexed",
+    "immutable",
+    "readonly",
+    "sensitive",
+    "write_only",
+    "updated_at",
+    "soft_delete",
+    "default",
+    "range",
+    "pattern",
+    "check",
+    "json",
+    "renamed_from",
+    "on_delete",
+    "no_index",
+    "on_create",
+    "on_write",
     "allow",
 ];
 const MANY_ATTRS: &[&str] = &["via", "through", "json", "write_by", "allow"];
 const INDEX_ATTRS: &[&str] = &["where", "using", "name", "allow"];
-const BUILTIN_TYPES: &[&str] =
-    &["uuid", "string", "text", "int", "bigint", "float", "decimal", "bool", "timestamp", "date", "json", "email", "url", "password"];
+const BUILTIN_TYPES: &[&str] = &[
+    "uuid",
+    "string",
+    "text",
+    "int",
+    "bigint",
+    "float",
+    "decimal",
+    "bool",
+    "timestamp",
+    "date",
+    "json",
+    "email",
+    "url",
+    "password",
+];
 
 /// A member after mixin expansion, with the mixin it came from.
 struct Expanded<'a> {
@@ -46,7 +77,12 @@ impl<'a> Resolver<'a> {
         self.pending_collections = pending;
     }
 
-    fn entity(&mut self, id: EntityId, d: &Decl<'a, ast::Entity>, pending: &mut Vec<PendingCollection<'a>>) -> Entity {
+    fn entity(
+        &mut self,
+        id: EntityId,
+        d: &Decl<'a, ast::Entity>,
+        pending: &mut Vec<PendingCollection<'a>>,
+    ) -> Entity {
         let name = d.node.name.name.clone();
         let mut entity = Entity {
             table: names::table_name(&name),
@@ -66,21 +102,27 @@ impl<'a> Resolver<'a> {
         let members = self.expand(&d.node.members, None, &mut Vec::new(), &mut entity.mixins);
         let mut seen: Vec<(String, Span)> = Vec::new();
         for m in &members {
-            let ast::MemberKind::Field(f) = &m.member.kind else { continue };
+            let ast::MemberKind::Field(f) = &m.member.kind else {
+                continue;
+            };
             if let Some((_, first)) = seen.iter().find(|(n, _)| *n == f.name.name) {
                 self.duplicate("field", &f.name, *first);
                 continue;
             }
             seen.push((f.name.name.clone(), f.name.span));
             if let ast::TypeKind::Many { .. } = f.ty.kind {
-                pending.push(PendingCollection { entity: id, field: f });
+                pending.push(PendingCollection {
+                    entity: id,
+                    field: f,
+                });
                 continue;
             }
             let field = self.field(id, &mut entity, f, &m.member.docs, m.origin.clone());
             entity.fields.push(field);
         }
         self.primary_key(&mut entity, &members);
-        self.pending_directives.push((id, members.iter().map(|m| m.member).collect()));
+        self.pending_directives
+            .push((id, members.iter().map(|m| m.member).collect()));
         entity
     }
 
@@ -109,7 +151,10 @@ impl<'a> Resolver<'a> {
         let mut out = Vec::new();
         for member in members {
             let ast::MemberKind::Include { mixin, attrs } = &member.kind else {
-                out.push(Expanded { member, origin: origin.clone() });
+                out.push(Expanded {
+                    member,
+                    origin: origin.clone(),
+                });
                 continue;
             };
             self.reject_attrs(attrs, "an include");
@@ -117,17 +162,29 @@ impl<'a> Resolver<'a> {
                 let help = Resolver::suggest(&mixin.name, self.decls.mixins.keys())
                     .unwrap_or_else(|| "declare it with `mixin name { ... }`, or `use std.mixins` for timestamps, soft_delete and audit".into());
                 self.error(
-                    Diagnostic::error(Code::UNKNOWN_NAME, mixin.span, format!("unknown mixin `{}`", mixin.name))
-                        .with_label("not declared")
-                        .with_help(help),
+                    Diagnostic::error(
+                        Code::UNKNOWN_NAME,
+                        mixin.span,
+                        format!("unknown mixin `{}`", mixin.name),
+                    )
+                    .with_label("not declared")
+                    .with_help(help),
                 );
                 continue;
             };
             if stack.contains(&mixin.name) {
                 self.error(
-                    Diagnostic::error(Code::MIXIN_CYCLE, mixin.span, format!("mixin `{}` includes itself", mixin.name))
-                        .with_label("cycle closes here")
-                        .with_help(format!("include chain: {} → {}", stack.join(" → "), mixin.name)),
+                    Diagnostic::error(
+                        Code::MIXIN_CYCLE,
+                        mixin.span,
+                        format!("mixin `{}` includes itself", mixin.name),
+                    )
+                    .with_label("cycle closes here")
+                    .with_help(format!(
+                        "include chain: {} → {}",
+                        stack.join(" → "),
+                        mixin.name
+                    )),
                 );
                 continue;
             }
@@ -142,7 +199,14 @@ impl<'a> Resolver<'a> {
         out
     }
 
-    fn field(&mut self, entity_id: EntityId, entity: &mut Entity, f: &'a ast::Field, docs: &[String], origin: Option<String>) -> Field {
+    fn field(
+        &mut self,
+        entity_id: EntityId,
+        entity: &mut Entity,
+        f: &'a ast::Field,
+        docs: &[String],
+        origin: Option<String>,
+    ) -> Field {
         let mut field = Field {
             column: names::snake_case(&f.name.name),
             name: f.name.name.clone(),
@@ -177,7 +241,11 @@ impl<'a> Resolver<'a> {
                     }
                 }
             }
-            ast::TypeKind::Scalar { name, args, optional } => {
+            ast::TypeKind::Scalar {
+                name,
+                args,
+                optional,
+            } => {
                 field.optional = *optional;
                 self.scalar_type(&mut field, name, args.as_ref(), &f.ty);
             }
@@ -187,34 +255,70 @@ impl<'a> Resolver<'a> {
             self.field_attr(entity, &mut field, a, &mut on_delete, &mut no_index);
         }
         if let FieldType::Ref(to) = field.ty {
-            let relation = Relation { from: entity_id, field: entity.fields.len(), to, on_delete, optional: field.optional, index_opt_out: no_index, span: f.ty.span };
+            let relation = Relation {
+                from: entity_id,
+                field: entity.fields.len(),
+                to,
+                on_delete,
+                optional: field.optional,
+                index_opt_out: no_index,
+                span: f.ty.span,
+            };
             field.relation = Some(RelationId(id32(self.ir.relations.len())));
             self.ir.relations.push(relation);
         } else if on_delete.is_some() || no_index.is_some() {
             self.error(
-                Diagnostic::error(Code::BAD_ARGUMENTS, f.name.span, "`@on_delete` and `@no_index` only apply to `ref` fields")
-                    .with_label("not a reference")
-                    .with_help("remove the attribute, or make the field `ref Entity`"),
+                Diagnostic::error(
+                    Code::BAD_ARGUMENTS,
+                    f.name.span,
+                    "`@on_delete` and `@no_index` only apply to `ref` fields",
+                )
+                .with_label("not a reference")
+                .with_help("remove the attribute, or make the field `ref Entity`"),
             );
         }
         field
     }
 
-    fn scalar_type(&mut self, field: &mut Field, name: &ast::Ident, args: Option<&ast::TypeArgs>, ty: &ast::TypeExpr) {
+    fn scalar_type(
+        &mut self,
+        field: &mut Field,
+        name: &ast::Ident,
+        args: Option<&ast::TypeArgs>,
+        ty: &ast::TypeExpr,
+    ) {
         if let Some(alias) = self.decls.aliases.get(&name.name).copied() {
-            let ast::TypeKind::Scalar { name: inner, args: inner_args, .. } = &alias.node.ty.kind else { return };
+            let ast::TypeKind::Scalar {
+                name: inner,
+                args: inner_args,
+                ..
+            } = &alias.node.ty.kind
+            else {
+                return;
+            };
             if args.is_some() {
                 self.error(
-                    Diagnostic::error(Code::BAD_ARGUMENTS, ty.span, format!("type `{}` takes no arguments", name.name))
-                        .with_label("arguments not allowed")
-                        .with_help(format!("`{}` already fixes them; use `{}(...)` directly to choose other bounds", name.name, inner.name)),
+                    Diagnostic::error(
+                        Code::BAD_ARGUMENTS,
+                        ty.span,
+                        format!("type `{}` takes no arguments", name.name),
+                    )
+                    .with_label("arguments not allowed")
+                    .with_help(format!(
+                        "`{}` already fixes them; use `{}(...)` directly to choose other bounds",
+                        name.name, inner.name
+                    )),
                 );
             }
             if self.decls.aliases.contains_key(&inner.name) {
                 self.error(
-                    Diagnostic::error(Code::UNKNOWN_TYPE, inner.span, "a type alias must name a built-in type")
-                        .with_label("alias of an alias")
-                        .with_help("write the built-in type and its attributes directly"),
+                    Diagnostic::error(
+                        Code::UNKNOWN_TYPE,
+                        inner.span,
+                        "a type alias must name a built-in type",
+                    )
+                    .with_label("alias of an alias")
+                    .with_help("write the built-in type and its attributes directly"),
                 );
                 return;
             }
@@ -224,7 +328,11 @@ impl<'a> Resolver<'a> {
             for a in &attrs {
                 match a.name.name.as_str() {
                     "pattern" | "range" | "check" | "sensitive" => self.value_attr(field, a),
-                    _ => self.unknown_attr(a, "a type alias", &["pattern", "range", "check", "sensitive"]),
+                    _ => self.unknown_attr(
+                        a,
+                        "a type alias",
+                        &["pattern", "range", "check", "sensitive"],
+                    ),
                 }
             }
             return;
@@ -232,9 +340,13 @@ impl<'a> Resolver<'a> {
         if let Some(id) = self.names.enums.get(&name.name).copied() {
             if args.is_some() {
                 self.error(
-                    Diagnostic::error(Code::BAD_ARGUMENTS, ty.span, format!("enum `{}` takes no arguments", name.name))
-                        .with_label("arguments not allowed")
-                        .with_help("remove the parentheses"),
+                    Diagnostic::error(
+                        Code::BAD_ARGUMENTS,
+                        ty.span,
+                        format!("enum `{}` takes no arguments", name.name),
+                    )
+                    .with_label("arguments not allowed")
+                    .with_help("remove the parentheses"),
                 );
             }
             field.ty = FieldType::Enum(id);
@@ -251,7 +363,10 @@ impl<'a> Resolver<'a> {
             "int" => FieldType::Int,
             "bigint" => FieldType::BigInt,
             "float" => FieldType::Float,
-            "decimal" => FieldType::Decimal { precision: 0, scale: 0 },
+            "decimal" => FieldType::Decimal {
+                precision: 0,
+                scale: 0,
+            },
             "bool" => FieldType::Bool,
             "timestamp" => FieldType::Timestamp,
             "date" => FieldType::Date,
@@ -260,18 +375,27 @@ impl<'a> Resolver<'a> {
             "url" => FieldType::Url,
             "password" => FieldType::Password,
             other => {
-                let mut known: Vec<String> = BUILTIN_TYPES.iter().map(ToString::to_string).collect();
+                let mut known: Vec<String> =
+                    BUILTIN_TYPES.iter().map(ToString::to_string).collect();
                 known.extend(self.names.enums.keys().cloned());
                 known.extend(self.decls.aliases.keys().cloned());
                 let help = if self.names.entities.contains_key(other) {
-                    format!("`{other}` is an entity: write `ref {other}` for a reference or `many {other}` for a collection")
+                    format!(
+                        "`{other}` is an entity: write `ref {other}` for a reference or `many {other}` for a collection"
+                    )
                 } else {
-                    Resolver::suggest(other, known.iter()).unwrap_or_else(|| format!("built-in types are {}", BUILTIN_TYPES.join(", ")))
+                    Resolver::suggest(other, known.iter()).unwrap_or_else(|| {
+                        format!("built-in types are {}", BUILTIN_TYPES.join(", "))
+                    })
                 };
                 self.error(
-                    Diagnostic::error(Code::UNKNOWN_TYPE, name.span, format!("unknown type `{other}`"))
-                        .with_label("not a type")
-                        .with_help(help),
+                    Diagnostic::error(
+                        Code::UNKNOWN_TYPE,
+                        name.span,
+                        format!("unknown type `{other}`"),
+                    )
+                    .with_label("not a type")
+                    .with_help(help),
                 );
                 return;
             }
@@ -281,7 +405,14 @@ impl<'a> Resolver<'a> {
     }
 
     fn type_args(&mut self, field: &mut Field, name: &ast::Ident, args: Option<&ast::TypeArgs>) {
-        let takes_length = matches!(field.ty, FieldType::String | FieldType::Text | FieldType::Email | FieldType::Url | FieldType::Password);
+        let takes_length = matches!(
+            field.ty,
+            FieldType::String
+                | FieldType::Text
+                | FieldType::Email
+                | FieldType::Url
+                | FieldType::Password
+        );
         match (args, &mut field.ty) {
             (None, FieldType::Decimal { .. }) => self.error(
                 Diagnostic::error(Code::BAD_ARGUMENTS, name.span, "`decimal` needs a precision and a scale")
@@ -327,7 +458,14 @@ impl<'a> Resolver<'a> {
         }
     }
 
-    fn field_attr(&mut self, entity: &mut Entity, field: &mut Field, a: &ast::Attribute, on_delete: &mut Option<OnDelete>, no_index: &mut Option<Allow>) {
+    fn field_attr(
+        &mut self,
+        entity: &mut Entity,
+        field: &mut Field,
+        a: &ast::Attribute,
+        on_delete: &mut Option<OnDelete>,
+        no_index: &mut Option<Allow>,
+    ) {
         if let Some(slot) = flag_slot(&mut field.flags, &a.name.name) {
             *slot = true;
             self.no_args(a);
@@ -351,23 +489,40 @@ impl<'a> Resolver<'a> {
             "renamed_from" => field.renamed_from = self.string_arg(a),
             "on_delete" => *on_delete = self.on_delete_arg(a),
             "no_index" => {
-                let reason = a.args.as_deref().unwrap_or_default().iter().find(|x| x.name.as_ref().is_some_and(|n| n.name == "reason"));
+                let reason = a
+                    .args
+                    .as_deref()
+                    .unwrap_or_default()
+                    .iter()
+                    .find(|x| x.name.as_ref().is_some_and(|n| n.name == "reason"));
                 let reason = reason.and_then(|x| match &x.value.kind {
                     ast::ExprKind::Literal(ast::Literal::Str(s)) => Some(s.value.clone()),
                     _ => None,
                 });
-                *no_index = Some(Allow { code: "no_index".into(), reason, span: a.span });
+                *no_index = Some(Allow {
+                    code: "no_index".into(),
+                    reason,
+                    span: a.span,
+                });
             }
             "on_create" | "on_write" => {
                 let is_caller = matches!(a.args.as_deref(), Some([arg]) if matches!(&arg.value.kind, ast::ExprKind::Path(p) if p.dotted() == "auth.user"));
                 if !is_caller {
                     self.error(
-                        Diagnostic::error(Code::BAD_ARGUMENTS, a.span, format!("`@{}` takes `auth.user`", a.name.name))
-                            .with_label("unsupported value")
-                            .with_help(format!("write `@{}(auth.user)`", a.name.name)),
+                        Diagnostic::error(
+                            Code::BAD_ARGUMENTS,
+                            a.span,
+                            format!("`@{}` takes `auth.user`", a.name.name),
+                        )
+                        .with_label("unsupported value")
+                        .with_help(format!("write `@{}(auth.user)`", a.name.name)),
                     );
                 }
-                field.auto = Some(if a.name.name == "on_create" { AutoValue::CallerOnCreate } else { AutoValue::CallerOnWrite });
+                field.auto = Some(if a.name.name == "on_create" {
+                    AutoValue::CallerOnCreate
+                } else {
+                    AutoValue::CallerOnWrite
+                });
             }
             "allow" => field.allows.extend(self.allow(a)),
             _ => self.unknown_attr(a, "a field", FIELD_ATTRS),
@@ -383,12 +538,19 @@ impl<'a> Resolver<'a> {
                 let arg = self.single_arg(a);
                 match arg.map(|e| &e.kind) {
                     Some(ast::ExprKind::Range { min, max }) if min.is_some() || max.is_some() => {
-                        field.range = Some(NumRange { min: min.as_ref().map(|n| n.text.clone()), max: max.as_ref().map(|n| n.text.clone()) });
+                        field.range = Some(NumRange {
+                            min: min.as_ref().map(|n| n.text.clone()),
+                            max: max.as_ref().map(|n| n.text.clone()),
+                        });
                     }
                     _ => self.error(
-                        Diagnostic::error(Code::BAD_ARGUMENTS, a.span, "`@range` takes a numeric range")
-                            .with_label("expected `min..max`, `min..` or `..max`")
-                            .with_help("write `@range(0..)` or `@range(1..1000)`"),
+                        Diagnostic::error(
+                            Code::BAD_ARGUMENTS,
+                            a.span,
+                            "`@range` takes a numeric range",
+                        )
+                        .with_label("expected `min..max`, `min..` or `..max`")
+                        .with_help("write `@range(0..)` or `@range(1..1000)`"),
                     ),
                 }
             }
@@ -412,7 +574,9 @@ impl<'a> Resolver<'a> {
     }
 
     fn default_attr(&mut self, entity: &Entity, field: &mut Field, a: &ast::Attribute) {
-        let Some(expr) = self.single_arg(a) else { return };
+        let Some(expr) = self.single_arg(a) else {
+            return;
+        };
         let ty = field.ty.clone();
         let bad = |this: &mut Self, what: &str| {
             this.error(
@@ -423,11 +587,17 @@ impl<'a> Resolver<'a> {
         };
         let default = match &expr.kind {
             ast::ExprKind::Call { name, args } => match (name.name.as_str(), args.as_slice()) {
-                ("now", []) if matches!(ty, FieldType::Timestamp | FieldType::Date) => Some(Default::Now),
+                ("now", []) if matches!(ty, FieldType::Timestamp | FieldType::Date) => {
+                    Some(Default::Now)
+                }
                 ("uuid7", []) if ty == FieldType::Uuid => Some(Default::Uuid7),
                 ("uuid4", []) if ty == FieldType::Uuid => Some(Default::Uuid4),
-                ("identity", []) if matches!(ty, FieldType::Int | FieldType::BigInt) => Some(Default::Identity),
-                ("slugify", [arg]) if matches!(ty, FieldType::String) => self.slug_source(entity, arg),
+                ("identity", []) if matches!(ty, FieldType::Int | FieldType::BigInt) => {
+                    Some(Default::Identity)
+                }
+                ("slugify", [arg]) if matches!(ty, FieldType::String) => {
+                    self.slug_source(entity, arg)
+                }
                 (fname, _) => {
                     bad(self, &format!("`{fname}(...)`"));
                     None
@@ -439,11 +609,16 @@ impl<'a> Resolver<'a> {
                     if e.variants.contains(&variant.name) {
                         Some(Default::EnumVariant(variant.name.clone()))
                     } else {
-                        let help = Resolver::suggest(&variant.name, e.variants.iter()).unwrap_or_else(|| format!("variants: {}", e.variants.join(", ")));
+                        let help = Resolver::suggest(&variant.name, e.variants.iter())
+                            .unwrap_or_else(|| format!("variants: {}", e.variants.join(", ")));
                         self.error(
-                            Diagnostic::error(Code::BAD_DEFAULT, p.span, format!("`{}` is not a variant of `{}`", variant.name, e.name))
-                                .with_label("unknown variant")
-                                .with_help(help),
+                            Diagnostic::error(
+                                Code::BAD_DEFAULT,
+                                p.span,
+                                format!("`{}` is not a variant of `{}`", variant.name, e.name),
+                            )
+                            .with_label("unknown variant")
+                            .with_help(help),
                         );
                         None
                     }
@@ -457,9 +632,24 @@ impl<'a> Resolver<'a> {
                 let value = self.literal_value(expr);
                 match (value, &ty) {
                     (Some(Value::Null), _) if field.optional => Some(Default::Value(Value::Null)),
-                    (Some(v @ Value::Str(_)), FieldType::String | FieldType::Text | FieldType::Email | FieldType::Url | FieldType::Json) => Some(Default::Value(v)),
-                    (Some(v @ Value::Int(_)), FieldType::Int | FieldType::BigInt | FieldType::Float | FieldType::Decimal { .. }) => Some(Default::Value(v)),
-                    (Some(v @ Value::Decimal(_)), FieldType::Float | FieldType::Decimal { .. }) => Some(Default::Value(v)),
+                    (
+                        Some(v @ Value::Str(_)),
+                        FieldType::String
+                        | FieldType::Text
+                        | FieldType::Email
+                        | FieldType::Url
+                        | FieldType::Json,
+                    ) => Some(Default::Value(v)),
+                    (
+                        Some(v @ Value::Int(_)),
+                        FieldType::Int
+                        | FieldType::BigInt
+                        | FieldType::Float
+                        | FieldType::Decimal { .. },
+                    ) => Some(Default::Value(v)),
+                    (Some(v @ Value::Decimal(_)), FieldType::Float | FieldType::Decimal { .. }) => {
+                        Some(Default::Value(v))
+                    }
                     (Some(v @ Value::Bool(_)), FieldType::Bool) => Some(Default::Value(v)),
                     _ => {
                         bad(self, &describe_literal(lit));
@@ -480,29 +670,67 @@ impl<'a> Resolver<'a> {
             ast::ExprKind::Path(p) => p.single().map(|i| i.name.clone()),
             _ => None,
         };
-        let found = source.as_deref().and_then(|s| entity.field(s)).filter(|(_, f)| matches!(f.ty, FieldType::String | FieldType::Text));
+        let found = source
+            .as_deref()
+            .and_then(|s| entity.field(s))
+            .filter(|(_, f)| matches!(f.ty, FieldType::String | FieldType::Text));
         if let Some((idx, _)) = found {
             return Some(Default::Slugify(idx));
         }
         self.error(
-            Diagnostic::error(Code::BAD_DEFAULT, arg.span, "`slugify` needs a text field declared before this one")
-                .with_label("not an earlier string field")
-                .with_help("write `slug: Slug @unique @default(slugify(title))` after the `title` field"),
+            Diagnostic::error(
+                Code::BAD_DEFAULT,
+                arg.span,
+                "`slugify` needs a text field declared before this one",
+            )
+            .with_label("not an earlier string field")
+            .with_help(
+                "write `slug: Slug @unique @default(slugify(title))` after the `title` field",
+            ),
         );
         None
     }
 
     fn primary_key(&mut self, entity: &mut Entity, members: &[Expanded<'a>]) {
-        let flagged: Vec<usize> = entity.fields.iter().enumerate().filter(|(_, f)| f.flags.primary).map(|(i, _)| i).collect();
-        let declared: Vec<&ast::Member> = members.iter().map(|m| m.member).filter(|m| matches!(m.kind, ast::MemberKind::Index { kind: ast::IndexKind::Primary, .. })).collect();
+        let flagged: Vec<usize> = entity
+            .fields
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.flags.primary)
+            .map(|(i, _)| i)
+            .collect();
+        let declared: Vec<&ast::Member> = members
+            .iter()
+            .map(|m| m.member)
+            .filter(|m| {
+                matches!(
+                    m.kind,
+                    ast::MemberKind::Index {
+                        kind: ast::IndexKind::Primary,
+                        ..
+                    }
+                )
+            })
+            .collect();
         match (flagged.as_slice(), declared.as_slice()) {
             ([], []) => {}
             (_, []) if flagged.len() > 1 => {
                 let second = entity.fields[flagged[1]].span;
                 self.error(
-                    Diagnostic::error(Code::DUPLICATE, second, "more than one field is marked `@primary`")
-                        .with_label("second primary field")
-                        .with_help(format!("for a composite key write `primary ({})` in the entity", flagged.iter().map(|i| entity.fields[*i].name.as_str()).collect::<Vec<_>>().join(", "))),
+                    Diagnostic::error(
+                        Code::DUPLICATE,
+                        second,
+                        "more than one field is marked `@primary`",
+                    )
+                    .with_label("second primary field")
+                    .with_help(format!(
+                        "for a composite key write `primary ({})` in the entity",
+                        flagged
+                            .iter()
+                            .map(|i| entity.fields[*i].name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )),
                 );
             }
             (_, []) => entity.primary_key = flagged,
@@ -513,9 +741,13 @@ impl<'a> Resolver<'a> {
                 }
             }
             (_, [.., last]) => self.error(
-                Diagnostic::error(Code::DUPLICATE, last.span, format!("entity `{}` declares its primary key twice", entity.name))
-                    .with_label("second primary key")
-                    .with_help("keep either the `@primary` fields or the `primary (...)` directive"),
+                Diagnostic::error(
+                    Code::DUPLICATE,
+                    last.span,
+                    format!("entity `{}` declares its primary key twice", entity.name),
+                )
+                .with_label("second primary key")
+                .with_help("keep either the `@primary` fields or the `primary (...)` directive"),
             ),
         }
         for &i in &entity.primary_key.clone() {
@@ -525,7 +757,10 @@ impl<'a> Resolver<'a> {
 
     /// Field indexes for a list of names, reporting unknown ones.
     pub(super) fn columns(&mut self, entity: &Entity, columns: &[ast::Ident]) -> Vec<usize> {
-        columns.iter().filter_map(|c| self.field_index(entity, c)).collect()
+        columns
+            .iter()
+            .filter_map(|c| self.field_index(entity, c))
+            .collect()
     }
 
     pub(super) fn field_index(&mut self, entity: &Entity, name: &ast::Ident) -> Option<usize> {
@@ -533,11 +768,26 @@ impl<'a> Resolver<'a> {
             return Some(i);
         }
         let help = Resolver::suggest(&name.name, entity.fields.iter().map(|f| &f.name))
-            .unwrap_or_else(|| format!("`{}` has fields {}", entity.name, entity.fields.iter().map(|f| format!("`{}`", f.name)).collect::<Vec<_>>().join(", ")));
+            .unwrap_or_else(|| {
+                format!(
+                    "`{}` has fields {}",
+                    entity.name,
+                    entity
+                        .fields
+                        .iter()
+                        .map(|f| format!("`{}`", f.name))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            });
         self.error(
-            Diagnostic::error(Code::UNKNOWN_FIELD, name.span, format!("`{}` has no field `{}`", entity.name, name.name))
-                .with_label("unknown field")
-                .with_help(help),
+            Diagnostic::error(
+                Code::UNKNOWN_FIELD,
+                name.span,
+                format!("`{}` has no field `{}`", entity.name, name.name),
+            )
+            .with_label("unknown field")
+            .with_help(help),
         );
         None
     }
@@ -554,9 +804,21 @@ impl<'a> Resolver<'a> {
     }
 
     fn collection(&mut self, owner: EntityId, f: &ast::Field) -> Option<Collection> {
-        let ast::TypeKind::Many { target } = &f.ty.kind else { return None };
+        let ast::TypeKind::Many { target } = &f.ty.kind else {
+            return None;
+        };
         let target_id = self.lookup_entity(target)?;
-        let mut c = Collection { owner, name: f.name.name.clone(), target: target_id, kind: CollectionKind::Inverse { relation: RelationId(0) }, json_name: None, write_by: None, span: f.name.span };
+        let mut c = Collection {
+            owner,
+            name: f.name.name.clone(),
+            target: target_id,
+            kind: CollectionKind::Inverse {
+                relation: RelationId(0),
+            },
+            json_name: None,
+            write_by: None,
+            span: f.name.span,
+        };
         let mut via = None;
         let mut through = None;
         for a in &f.attrs {
@@ -579,16 +841,37 @@ impl<'a> Resolver<'a> {
         }
         c.kind = match through {
             Some(attr) => self.many_to_many(owner, target_id, f, attr)?,
-            None => CollectionKind::Inverse { relation: self.inverse(owner, target_id, f, via.as_ref())? },
+            None => CollectionKind::Inverse {
+                relation: self.inverse(owner, target_id, f, via.as_ref())?,
+            },
         };
         Some(c)
     }
 
     /// The one reference from `target` back to `owner` (or the one named by `@via`).
-    fn inverse(&mut self, owner: EntityId, target: EntityId, f: &ast::Field, via: Option<&ast::Ident>) -> Option<RelationId> {
-        let candidates: Vec<RelationId> = self.ir.relations_to(owner).filter(|(_, r)| r.from == target).map(|(id, _)| id).collect();
+    fn inverse(
+        &mut self,
+        owner: EntityId,
+        target: EntityId,
+        f: &ast::Field,
+        via: Option<&ast::Ident>,
+    ) -> Option<RelationId> {
+        let candidates: Vec<RelationId> = self
+            .ir
+            .relations_to(owner)
+            .filter(|(_, r)| r.from == target)
+            .map(|(id, _)| id)
+            .collect();
         let chosen: Vec<RelationId> = match via {
-            Some(v) => candidates.iter().copied().filter(|id| self.ir.entities[target.index()].fields[self.ir.relations[id.index()].field].name == v.name).collect(),
+            Some(v) => candidates
+                .iter()
+                .copied()
+                .filter(|id| {
+                    self.ir.entities[target.index()].fields[self.ir.relations[id.index()].field]
+                        .name
+                        == v.name
+                })
+                .collect(),
             None => candidates.clone(),
         };
         if let [one] = chosen.as_slice() {
@@ -597,21 +880,60 @@ impl<'a> Resolver<'a> {
         let owner_name = &self.ir.entities[owner.index()].name;
         let target_name = &self.ir.entities[target.index()].name;
         let (message, help) = if candidates.is_empty() {
-            (format!("`{target_name}` has no reference to `{owner_name}` for `{}` to collect", f.name.name), format!("add `{}: ref {owner_name} @on_delete(...)` to `{target_name}`, or use `@through(Join)` for many-to-many", crate::ir::names::snake_case(owner_name)))
+            (
+                format!(
+                    "`{target_name}` has no reference to `{owner_name}` for `{}` to collect",
+                    f.name.name
+                ),
+                format!(
+                    "add `{}: ref {owner_name} @on_delete(...)` to `{target_name}`, or use `@through(Join)` for many-to-many",
+                    crate::ir::names::snake_case(owner_name)
+                ),
+            )
         } else {
-            let names: Vec<String> = candidates.iter().map(|id| format!("`{}`", self.ir.entities[target.index()].fields[self.ir.relations[id.index()].field].name)).collect();
-            (format!("`{}` could collect `{target_name}` through {}", f.name.name, names.join(" or ")), "name the reference with `@via(field)`".to_string())
+            let names: Vec<String> = candidates
+                .iter()
+                .map(|id| {
+                    format!(
+                        "`{}`",
+                        self.ir.entities[target.index()].fields
+                            [self.ir.relations[id.index()].field]
+                            .name
+                    )
+                })
+                .collect();
+            (
+                format!(
+                    "`{}` could collect `{target_name}` through {}",
+                    f.name.name,
+                    names.join(" or ")
+                ),
+                "name the reference with `@via(field)`".to_string(),
+            )
         };
-        self.error(Diagnostic::error(Code::AMBIGUOUS_RELATION, f.ty.span, message).with_label("which reference?").with_help(help));
+        self.error(
+            Diagnostic::error(Code::AMBIGUOUS_RELATION, f.ty.span, message)
+                .with_label("which reference?")
+                .with_help(help),
+        );
         None
     }
 
-    fn many_to_many(&mut self, owner: EntityId, target: EntityId, f: &ast::Field, attr: &ast::Attribute) -> Option<CollectionKind> {
+    fn many_to_many(
+        &mut self,
+        owner: EntityId,
+        target: EntityId,
+        f: &ast::Field,
+        attr: &ast::Attribute,
+    ) -> Option<CollectionKind> {
         let args = attr.args.as_deref().unwrap_or_default();
-        let join_path = args.first().filter(|a| a.name.is_none()).and_then(|a| match &a.value.kind {
-            ast::ExprKind::Path(p) => Some(p.clone()),
-            _ => None,
-        });
+        let join_path =
+            args.first()
+                .filter(|a| a.name.is_none())
+                .and_then(|a| match &a.value.kind {
+                    ast::ExprKind::Path(p) => Some(p.clone()),
+                    _ => None,
+                });
         let Some(join_path) = join_path else {
             self.error(
                 Diagnostic::error(Code::BAD_ARGUMENTS, attr.span, "`@through` needs the join entity")
@@ -621,7 +943,11 @@ impl<'a> Resolver<'a> {
             return None;
         };
         let through = self.lookup_entity(&join_path)?;
-        let named = |key: &str| args.iter().find(|a| a.name.as_ref().is_some_and(|n| n.name == key)).and_then(|a| path_ident(&a.value).cloned());
+        let named = |key: &str| {
+            args.iter()
+                .find(|a| a.name.as_ref().is_some_and(|n| n.name == key))
+                .and_then(|a| path_ident(&a.value).cloned())
+        };
         let (from, to) = (named("from"), named("to"));
         let near = self.join_side(through, owner, from.as_ref(), None, attr.span)?;
         let far = self.join_side(through, target, to.as_ref(), Some(near), attr.span)?;
@@ -629,7 +955,14 @@ impl<'a> Resolver<'a> {
         Some(CollectionKind::ManyToMany { through, near, far })
     }
 
-    fn join_side(&mut self, through: EntityId, side: EntityId, name: Option<&ast::Ident>, exclude: Option<RelationId>, span: Span) -> Option<RelationId> {
+    fn join_side(
+        &mut self,
+        through: EntityId,
+        side: EntityId,
+        name: Option<&ast::Ident>,
+        exclude: Option<RelationId>,
+        span: Span,
+    ) -> Option<RelationId> {
         let join = &self.ir.entities[through.index()];
         let found: Vec<RelationId> = self
             .ir
@@ -643,14 +976,22 @@ impl<'a> Resolver<'a> {
         }
         let side_name = &self.ir.entities[side.index()].name;
         let message = if found.is_empty() {
-            format!("join entity `{}` has no reference to `{side_name}`", join.name)
+            format!(
+                "join entity `{}` has no reference to `{side_name}`",
+                join.name
+            )
         } else {
-            format!("join entity `{}` references `{side_name}` more than once", join.name)
+            format!(
+                "join entity `{}` references `{side_name}` more than once",
+                join.name
+            )
         };
         self.error(
             Diagnostic::error(Code::AMBIGUOUS_RELATION, span, message)
                 .with_label("cannot tell the two sides apart")
-                .with_help("name the join's references: `@through(Join, from: this_side, to: other_side)`"),
+                .with_help(
+                    "name the join's references: `@through(Join, from: this_side, to: other_side)`",
+                ),
         );
         None
     }
@@ -661,9 +1002,21 @@ impl<'a> Resolver<'a> {
             let mut entity = self.ir.entities[id.index()].clone();
             for m in members {
                 match &m.kind {
-                    ast::MemberKind::Index { kind: ast::IndexKind::Index | ast::IndexKind::Unique, columns, attrs } => {
-                        let unique = matches!(m.kind, ast::MemberKind::Index { kind: ast::IndexKind::Unique, .. });
-                        if let Some(index) = self.declared_index(&entity, id, columns, attrs, unique, m.span) {
+                    ast::MemberKind::Index {
+                        kind: ast::IndexKind::Index | ast::IndexKind::Unique,
+                        columns,
+                        attrs,
+                    } => {
+                        let unique = matches!(
+                            m.kind,
+                            ast::MemberKind::Index {
+                                kind: ast::IndexKind::Unique,
+                                ..
+                            }
+                        );
+                        if let Some(index) =
+                            self.declared_index(&entity, id, columns, attrs, unique, m.span)
+                        {
                             entity.indexes.push(index);
                         }
                     }
@@ -681,17 +1034,38 @@ impl<'a> Resolver<'a> {
         }
     }
 
-    fn declared_index(&mut self, entity: &Entity, id: EntityId, columns: &[ast::Ident], attrs: &[ast::Attribute], unique: bool, span: Span) -> Option<Index> {
+    fn declared_index(
+        &mut self,
+        entity: &Entity,
+        id: EntityId,
+        columns: &[ast::Ident],
+        attrs: &[ast::Attribute],
+        unique: bool,
+        span: Span,
+    ) -> Option<Index> {
         let cols = self.columns(entity, columns);
         if cols.len() != columns.len() {
             return None;
         }
-        let mut index = Index { name: String::new(), columns: cols, unique, method: IndexMethod::BTree, predicate: None, source: IndexSource::Declared, allows: Vec::new(), span };
+        let mut index = Index {
+            name: String::new(),
+            columns: cols,
+            unique,
+            method: IndexMethod::BTree,
+            predicate: None,
+            source: IndexSource::Declared,
+            allows: Vec::new(),
+            span,
+        };
         let mut name = None;
         for a in attrs {
             match a.name.name.as_str() {
                 "where" => index.predicate = self.single_arg(a).and_then(|e| self.predicate(id, e)),
-                "using" => match self.single_arg(a).and_then(path_ident).map(|i| i.name.as_str()) {
+                "using" => match self
+                    .single_arg(a)
+                    .and_then(path_ident)
+                    .map(|i| i.name.as_str())
+                {
                     Some("gin") => index.method = IndexMethod::Gin,
                     Some("btree") => index.method = IndexMethod::BTree,
                     _ => self.error(
@@ -705,12 +1079,23 @@ impl<'a> Resolver<'a> {
                 _ => self.unknown_attr(a, "an index", INDEX_ATTRS),
             }
         }
-        let column_names: Vec<&str> = index.columns.iter().map(|c| entity.fields[*c].column.as_str()).collect();
-        index.name = name.unwrap_or_else(|| names::index_name(&entity.table, &column_names, unique));
+        let column_names: Vec<&str> = index
+            .columns
+            .iter()
+            .map(|c| entity.fields[*c].column.as_str())
+            .collect();
+        index.name =
+            name.unwrap_or_else(|| names::index_name(&entity.table, &column_names, unique));
         Some(index)
     }
 
-    fn check(&mut self, entity: &Entity, id: EntityId, expr: &ast::Expr, attrs: &[ast::Attribute]) -> Option<Check> {
+    fn check(
+        &mut self,
+        entity: &Entity,
+        id: EntityId,
+        expr: &ast::Expr,
+        attrs: &[ast::Attribute],
+    ) -> Option<Check> {
         let mut name = None;
         for a in attrs {
             match a.name.name.as_str() {
@@ -719,8 +1104,13 @@ impl<'a> Resolver<'a> {
             }
         }
         let resolved = self.predicate(id, expr)?;
-        let name = name.unwrap_or_else(|| format!("ck_{}_{}", entity.table, entity.checks.len() + 1));
-        Some(Check { name, expr: resolved, span: expr.span })
+        let name =
+            name.unwrap_or_else(|| format!("ck_{}_{}", entity.table, entity.checks.len() + 1));
+        Some(Check {
+            name,
+            expr: resolved,
+            span: expr.span,
+        })
     }
 
     /// Adds an index for every foreign key no index leads with, unless the spec opts out.
@@ -728,7 +1118,11 @@ impl<'a> Resolver<'a> {
         let relations: Vec<Relation> = self.ir.relations_from(id).map(|(_, r)| r.clone()).collect();
         let entity = &mut self.ir.entities[id.index()];
         for r in relations {
-            let leads = entity.indexes.iter().any(|i| i.columns.first() == Some(&r.field)) || entity.primary_key.first() == Some(&r.field);
+            let leads = entity
+                .indexes
+                .iter()
+                .any(|i| i.columns.first() == Some(&r.field))
+                || entity.primary_key.first() == Some(&r.field);
             if leads || r.index_opt_out.is_some() {
                 continue;
             }
@@ -751,9 +1145,13 @@ impl<'a> Resolver<'a> {
     pub(super) fn no_args(&mut self, a: &ast::Attribute) {
         if a.args.is_some() {
             self.error(
-                Diagnostic::error(Code::BAD_ARGUMENTS, a.span, format!("`@{}` takes no arguments", a.name.name))
-                    .with_label("unexpected arguments")
-                    .with_help(format!("write `@{}`", a.name.name)),
+                Diagnostic::error(
+                    Code::BAD_ARGUMENTS,
+                    a.span,
+                    format!("`@{}` takes no arguments", a.name.name),
+                )
+                .with_label("unexpected arguments")
+                .with_help(format!("write `@{}`", a.name.name)),
             );
         }
     }
@@ -763,9 +1161,13 @@ impl<'a> Resolver<'a> {
             Some([arg]) if arg.name.is_none() => Some(&arg.value),
             _ => {
                 self.error(
-                    Diagnostic::error(Code::BAD_ARGUMENTS, a.span, format!("`@{}` takes one argument", a.name.name))
-                        .with_label("expected one argument")
-                        .with_help(format!("write `@{}(value)`", a.name.name)),
+                    Diagnostic::error(
+                        Code::BAD_ARGUMENTS,
+                        a.span,
+                        format!("`@{}` takes one argument", a.name.name),
+                    )
+                    .with_label("expected one argument")
+                    .with_help(format!("write `@{}(value)`", a.name.name)),
                 );
                 None
             }
@@ -778,15 +1180,22 @@ impl<'a> Resolver<'a> {
             return Some(s.value.clone());
         }
         self.error(
-            Diagnostic::error(Code::BAD_ARGUMENTS, expr.span, format!("`@{}` takes a string", a.name.name))
-                .with_label("not a string")
-                .with_help(format!("write `@{}(\"...\")`", a.name.name)),
+            Diagnostic::error(
+                Code::BAD_ARGUMENTS,
+                expr.span,
+                format!("`@{}` takes a string", a.name.name),
+            )
+            .with_label("not a string")
+            .with_help(format!("write `@{}(\"...\")`", a.name.name)),
         );
         None
     }
 
     fn on_delete_arg(&mut self, a: &ast::Attribute) -> Option<OnDelete> {
-        let name = self.single_arg(a).and_then(path_ident).map(|i| i.name.clone());
+        let name = self
+            .single_arg(a)
+            .and_then(path_ident)
+            .map(|i| i.name.clone());
         let value = match name.as_deref() {
             Some("cascade") => Some(OnDelete::Cascade),
             Some("restrict") => Some(OnDelete::Restrict),
@@ -822,11 +1231,22 @@ fn flag_slot<'f>(flags: &'f mut FieldFlags, name: &str) -> Option<&'f mut bool> 
 
 /// `@unique` and `@indexed` fields become single-column indexes.
 fn field_indexes(entity: &mut Entity) {
-    let existing: BTreeSet<(Vec<usize>, bool)> = entity.indexes.iter().map(|i| (i.columns.clone(), i.unique)).collect();
+    let existing: BTreeSet<(Vec<usize>, bool)> = entity
+        .indexes
+        .iter()
+        .map(|i| (i.columns.clone(), i.unique))
+        .collect();
     for (i, f) in entity.fields.iter().enumerate() {
-        let wanted = if f.flags.unique { Some(true) } else if f.flags.indexed { Some(false) } else { None };
+        let wanted = if f.flags.unique {
+            Some(true)
+        } else if f.flags.indexed {
+            Some(false)
+        } else {
+            None
+        };
         let Some(unique) = wanted else { continue };
-        if f.flags.primary && entity.primary_key.len() == 1 || existing.contains(&(vec![i], unique)) {
+        if f.flags.primary && entity.primary_key.len() == 1 || existing.contains(&(vec![i], unique))
+        {
             continue;
         }
         let predicate = None;
@@ -854,7 +1274,9 @@ fn describe_literal(lit: &ast::Literal) -> String {
     match lit {
         ast::Literal::Str(s) => format!("the string \"{}\"", s.value),
         ast::Literal::Number(n, _) => format!("the number {}", n.text),
-        ast::Literal::Duration { value, unit, .. } => format!("the duration {value}{}", unit.suffix()),
+        ast::Literal::Duration { value, unit, .. } => {
+            format!("the duration {value}{}", unit.suffix())
+        }
         ast::Literal::Bool(b, _) => format!("`{b}`"),
         ast::Literal::Null(_) => "`null`".to_string(),
     }

@@ -20,20 +20,33 @@ impl Resolver<'_> {
         self.expr(entity, expr, Place::Schema)
     }
 
-    pub(super) fn expr(&mut self, entity: EntityId, expr: &ast::Expr, place: Place) -> Option<Expr> {
+    pub(super) fn expr(
+        &mut self,
+        entity: EntityId,
+        expr: &ast::Expr,
+        place: Place,
+    ) -> Option<Expr> {
         match &expr.kind {
             ast::ExprKind::Or(parts) => Some(Expr::Or(self.exprs(entity, parts, place)?)),
             ast::ExprKind::And(parts) => Some(Expr::And(self.exprs(entity, parts, place)?)),
-            ast::ExprKind::Not(inner) => Some(Expr::Not(Box::new(self.expr(entity, inner, place)?))),
+            ast::ExprKind::Not(inner) => {
+                Some(Expr::Not(Box::new(self.expr(entity, inner, place)?)))
+            }
             ast::ExprKind::Paren(inner) => self.expr(entity, inner, place),
             ast::ExprKind::Compare { op, lhs, rhs } => {
                 let lhs = self.expr(entity, lhs, place);
                 let rhs = self.expr(entity, rhs, place);
-                Some(Expr::Compare { op: *op, lhs: Box::new(lhs?), rhs: Box::new(rhs?) })
+                Some(Expr::Compare {
+                    op: *op,
+                    lhs: Box::new(lhs?),
+                    rhs: Box::new(rhs?),
+                })
             }
             ast::ExprKind::Literal(_) => self.literal_value(expr).map(Expr::Value),
             ast::ExprKind::Path(path) => self.path_expr(entity, path, place),
-            ast::ExprKind::Call { name, args } if place == Place::Request => self.call_expr(entity, name, args),
+            ast::ExprKind::Call { name, args } if place == Place::Request => {
+                self.call_expr(entity, name, args)
+            }
             _ => {
                 self.error(
                     Diagnostic::error(Code::BAD_EXPRESSION, expr.span, "this expression has no meaning here")
@@ -49,7 +62,8 @@ impl Resolver<'_> {
     }
 
     fn exprs(&mut self, entity: EntityId, parts: &[ast::Expr], place: Place) -> Option<Vec<Expr>> {
-        let resolved: Vec<Option<Expr>> = parts.iter().map(|p| self.expr(entity, p, place)).collect();
+        let resolved: Vec<Option<Expr>> =
+            parts.iter().map(|p| self.expr(entity, p, place)).collect();
         resolved.into_iter().collect()
     }
 
@@ -59,9 +73,15 @@ impl Resolver<'_> {
             return self.caller_path(path, place);
         }
         if let Some(single) = path.single() {
-            let is_field = self.ir.entities[entity.index()].field(&single.name).is_some()
+            let is_field = self.ir.entities[entity.index()]
+                .field(&single.name)
+                .is_some()
                 || self.collection_named(entity, &single.name).is_some();
-            let is_variant = self.ir.enums.iter().any(|e| e.variants.contains(&single.name));
+            let is_variant = self
+                .ir
+                .enums
+                .iter()
+                .any(|e| e.variants.contains(&single.name));
             if !is_field && is_variant {
                 return Some(Expr::Value(Value::Ident(single.name.clone())));
             }
@@ -73,11 +93,19 @@ impl Resolver<'_> {
     fn caller_path(&mut self, path: &ast::Path, place: Place) -> Option<Expr> {
         let user = path.segments.get(1).filter(|s| s.name == "user");
         if user.is_none() || place == Place::Schema {
-            let help = if place == Place::Schema { "the caller is only known in operations, not in schema checks" } else { "write `auth.user`" };
+            let help = if place == Place::Schema {
+                "the caller is only known in operations, not in schema checks"
+            } else {
+                "write `auth.user`"
+            };
             self.error(
-                Diagnostic::error(Code::BAD_EXPRESSION, path.span, format!("`{}` is not available here", path.dotted()))
-                    .with_label("unknown caller property")
-                    .with_help(help),
+                Diagnostic::error(
+                    Code::BAD_EXPRESSION,
+                    path.span,
+                    format!("`{}` is not available here", path.dotted()),
+                )
+                .with_label("unknown caller property")
+                .with_help(help),
             );
             return None;
         }
@@ -87,16 +115,26 @@ impl Resolver<'_> {
         }
         let Some(identity) = self.ir.auth.as_ref().map(|a| a.identity) else {
             self.error(
-                Diagnostic::error(Code::MISSING, path.span, "`auth.user` paths need an `auth` block")
-                    .with_label("no identity entity")
-                    .with_help("declare `auth { identity = User ... }`"),
+                Diagnostic::error(
+                    Code::MISSING,
+                    path.span,
+                    "`auth.user` paths need an `auth` block",
+                )
+                .with_label("no identity entity")
+                .with_help("declare `auth { identity = User ... }`"),
             );
             return None;
         };
-        self.field_path(identity, rest).map(|p| Expr::Caller(p.steps))
+        self.field_path(identity, rest)
+            .map(|p| Expr::Caller(p.steps))
     }
 
-    fn call_expr(&mut self, entity: EntityId, name: &ast::Ident, args: &[ast::Arg]) -> Option<Expr> {
+    fn call_expr(
+        &mut self,
+        entity: EntityId,
+        name: &ast::Ident,
+        args: &[ast::Arg],
+    ) -> Option<Expr> {
         match (name.name.as_str(), args) {
             ("count", [arg]) => match &arg.value.kind {
                 ast::ExprKind::Path(p) => self.field_path(entity, &p.segments).map(Expr::Count),
@@ -125,28 +163,47 @@ impl Resolver<'_> {
 
     fn bad_call(&mut self, name: &ast::Ident, help: &str) -> Option<Expr> {
         self.error(
-            Diagnostic::error(Code::BAD_EXPRESSION, name.span, format!("`{}(...)` is not a function here", name.name))
-                .with_label("unknown function or wrong arguments")
-                .with_help(help.to_string()),
+            Diagnostic::error(
+                Code::BAD_EXPRESSION,
+                name.span,
+                format!("`{}(...)` is not a function here", name.name),
+            )
+            .with_label("unknown function or wrong arguments")
+            .with_help(help.to_string()),
         );
         None
     }
 
     pub(super) fn collection_named(&self, entity: EntityId, name: &str) -> Option<CollectionId> {
-        self.ir.entities[entity.index()].collections.iter().copied().find(|c| self.ir.collections[c.index()].name == name)
+        self.ir.entities[entity.index()]
+            .collections
+            .iter()
+            .copied()
+            .find(|c| self.ir.collections[c.index()].name == name)
     }
 
     /// Walks `a.b.c` from `root` through fields, references and collections.
-    pub(super) fn field_path(&mut self, root: EntityId, segments: &[ast::Ident]) -> Option<FieldPath> {
+    pub(super) fn field_path(
+        &mut self,
+        root: EntityId,
+        segments: &[ast::Ident],
+    ) -> Option<FieldPath> {
         let mut steps = Vec::new();
         let mut current = Some(root);
         for seg in segments {
             let Some(entity) = current else {
-                let prev = steps.last().map(|s| self.ir.step_name(*s).to_string()).unwrap_or_default();
+                let prev = steps
+                    .last()
+                    .map(|s| self.ir.step_name(*s).to_string())
+                    .unwrap_or_default();
                 self.error(
-                    Diagnostic::error(Code::UNKNOWN_FIELD, seg.span, format!("`{prev}` is a value, it has no field `{}`", seg.name))
-                        .with_label("cannot go further")
-                        .with_help("only references and collections lead to other fields"),
+                    Diagnostic::error(
+                        Code::UNKNOWN_FIELD,
+                        seg.span,
+                        format!("`{prev}` is a value, it has no field `{}`", seg.name),
+                    )
+                    .with_label("cannot go further")
+                    .with_help("only references and collections lead to other fields"),
                 );
                 return None;
             };
@@ -162,12 +219,30 @@ impl Resolver<'_> {
             } else {
                 let e = &self.ir.entities[entity.index()];
                 let mut names: Vec<String> = e.fields.iter().map(|f| f.name.clone()).collect();
-                names.extend(e.collections.iter().map(|c| self.ir.collections[c.index()].name.clone()));
-                let help = Resolver::suggest(&seg.name, names.iter()).unwrap_or_else(|| format!("`{}` has {}", e.name, names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")));
+                names.extend(
+                    e.collections
+                        .iter()
+                        .map(|c| self.ir.collections[c.index()].name.clone()),
+                );
+                let help = Resolver::suggest(&seg.name, names.iter()).unwrap_or_else(|| {
+                    format!(
+                        "`{}` has {}",
+                        e.name,
+                        names
+                            .iter()
+                            .map(|n| format!("`{n}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                });
                 self.error(
-                    Diagnostic::error(Code::UNKNOWN_FIELD, seg.span, format!("`{}` has no field `{}`", e.name, seg.name))
-                        .with_label("unknown field")
-                        .with_help(help),
+                    Diagnostic::error(
+                        Code::UNKNOWN_FIELD,
+                        seg.span,
+                        format!("`{}` has no field `{}`", e.name, seg.name),
+                    )
+                    .with_label("unknown field")
+                    .with_help(help),
                 );
                 return None;
             }
@@ -188,11 +263,20 @@ impl Resolver<'_> {
     }
 
     /// An authorization rule for operations on `entity`. Policies are expanded in place.
-    pub(super) fn auth_rule(&mut self, entity: EntityId, expr: &ast::Expr, policies: &mut Vec<String>) -> Option<AuthRule> {
+    pub(super) fn auth_rule(
+        &mut self,
+        entity: EntityId,
+        expr: &ast::Expr,
+        policies: &mut Vec<String>,
+    ) -> Option<AuthRule> {
         match &expr.kind {
             ast::ExprKind::Or(parts) => self.auth_rules(entity, parts, policies).map(AuthRule::Or),
-            ast::ExprKind::And(parts) => self.auth_rules(entity, parts, policies).map(AuthRule::And),
-            ast::ExprKind::Not(inner) => self.auth_rule(entity, inner, policies).map(|r| AuthRule::Not(Box::new(r))),
+            ast::ExprKind::And(parts) => {
+                self.auth_rules(entity, parts, policies).map(AuthRule::And)
+            }
+            ast::ExprKind::Not(inner) => self
+                .auth_rule(entity, inner, policies)
+                .map(|r| AuthRule::Not(Box::new(r))),
             ast::ExprKind::Paren(inner) => self.auth_rule(entity, inner, policies),
             ast::ExprKind::Path(p) if p.single().is_some() => {
                 let name = &p.segments[0];
@@ -204,7 +288,9 @@ impl Resolver<'_> {
                 }
             }
             ast::ExprKind::Call { name, args } => self.auth_call(entity, name, args),
-            ast::ExprKind::Compare { .. } => self.expr(entity, expr, Place::Request).map(AuthRule::Predicate),
+            ast::ExprKind::Compare { .. } => self
+                .expr(entity, expr, Place::Request)
+                .map(AuthRule::Predicate),
             _ => {
                 self.error(
                     Diagnostic::error(Code::BAD_EXPRESSION, expr.span, "not an authorization rule")
@@ -216,28 +302,56 @@ impl Resolver<'_> {
         }
     }
 
-    fn auth_rules(&mut self, entity: EntityId, parts: &[ast::Expr], policies: &mut Vec<String>) -> Option<Vec<AuthRule>> {
-        let resolved: Vec<Option<AuthRule>> = parts.iter().map(|p| self.auth_rule(entity, p, policies)).collect();
+    fn auth_rules(
+        &mut self,
+        entity: EntityId,
+        parts: &[ast::Expr],
+        policies: &mut Vec<String>,
+    ) -> Option<Vec<AuthRule>> {
+        let resolved: Vec<Option<AuthRule>> = parts
+            .iter()
+            .map(|p| self.auth_rule(entity, p, policies))
+            .collect();
         resolved.into_iter().collect()
     }
 
-    fn policy_rule(&mut self, entity: EntityId, name: &ast::Ident, policies: &mut Vec<String>) -> Option<AuthRule> {
+    fn policy_rule(
+        &mut self,
+        entity: EntityId,
+        name: &ast::Ident,
+        policies: &mut Vec<String>,
+    ) -> Option<AuthRule> {
         let Some(policy) = self.decls.policies.get(&name.name).copied() else {
-            let mut known: Vec<String> = ["public", "authenticated", "api_key"].iter().map(ToString::to_string).collect();
+            let mut known: Vec<String> = ["public", "authenticated", "api_key"]
+                .iter()
+                .map(ToString::to_string)
+                .collect();
             known.extend(self.decls.policies.keys().cloned());
             let help = Resolver::suggest(&name.name, known.iter()).unwrap_or_else(|| "declare it with `policy name = rule`, or use `public`, `authenticated`, `role(...)`, `owner(...)`".into());
             self.error(
-                Diagnostic::error(Code::UNKNOWN_NAME, name.span, format!("unknown policy `{}`", name.name))
-                    .with_label("not declared")
-                    .with_help(help),
+                Diagnostic::error(
+                    Code::UNKNOWN_NAME,
+                    name.span,
+                    format!("unknown policy `{}`", name.name),
+                )
+                .with_label("not declared")
+                .with_help(help),
             );
             return None;
         };
         if policies.contains(&name.name) {
             self.error(
-                Diagnostic::error(Code::BAD_EXPRESSION, name.span, format!("policy `{}` refers to itself", name.name))
-                    .with_label("cycle")
-                    .with_help(format!("policy chain: {} → {}", policies.join(" → "), name.name)),
+                Diagnostic::error(
+                    Code::BAD_EXPRESSION,
+                    name.span,
+                    format!("policy `{}` refers to itself", name.name),
+                )
+                .with_label("cycle")
+                .with_help(format!(
+                    "policy chain: {} → {}",
+                    policies.join(" → "),
+                    name.name
+                )),
             );
             return None;
         }
@@ -247,7 +361,12 @@ impl Resolver<'_> {
         rule
     }
 
-    fn auth_call(&mut self, entity: EntityId, name: &ast::Ident, args: &[ast::Arg]) -> Option<AuthRule> {
+    fn auth_call(
+        &mut self,
+        entity: EntityId,
+        name: &ast::Ident,
+        args: &[ast::Arg],
+    ) -> Option<AuthRule> {
         let single = match args {
             [arg] if arg.name.is_none() => Some(&arg.value),
             _ => None,
@@ -258,21 +377,33 @@ impl Resolver<'_> {
                 self.check_role(role);
                 Some(AuthRule::Role(role.name.clone()))
             }
-            ("api_key", Some(ast::ExprKind::Path(p))) if p.single().is_some() => Some(AuthRule::ApiKey(Some(p.segments[0].name.clone()))),
+            ("api_key", Some(ast::ExprKind::Path(p))) if p.single().is_some() => {
+                Some(AuthRule::ApiKey(Some(p.segments[0].name.clone())))
+            }
             ("owner", Some(ast::ExprKind::Path(p))) => {
                 let path = self.field_path(entity, &p.segments)?;
                 let ends_at_ref_or_id = path.steps.last().is_some_and(|s| match s {
                     Step::Field { entity, field } => {
                         let f = &self.ir.entities[entity.index()].fields[*field];
-                        matches!(f.ty, FieldType::Ref(_) | FieldType::Uuid | FieldType::Int | FieldType::BigInt)
+                        matches!(
+                            f.ty,
+                            FieldType::Ref(_)
+                                | FieldType::Uuid
+                                | FieldType::Int
+                                | FieldType::BigInt
+                        )
                     }
                     Step::Collection(_) => false,
                 });
                 if !ends_at_ref_or_id {
                     self.error(
-                        Diagnostic::error(Code::BAD_EXPRESSION, p.span, "`owner(...)` names the field holding the owner's id")
-                            .with_label("not a reference or id")
-                            .with_help("write `owner(author)` where `author: ref User`"),
+                        Diagnostic::error(
+                            Code::BAD_EXPRESSION,
+                            p.span,
+                            "`owner(...)` names the field holding the owner's id",
+                        )
+                        .with_label("not a reference or id")
+                        .with_help("write `owner(author)` where `author: ref User`"),
                     );
                     return None;
                 }
@@ -280,9 +411,13 @@ impl Resolver<'_> {
             }
             _ => {
                 self.error(
-                    Diagnostic::error(Code::BAD_EXPRESSION, name.span, format!("`{}(...)` is not an authorization rule", name.name))
-                        .with_label("unknown rule or wrong arguments")
-                        .with_help("use `role(admin)`, `owner(field)` or `api_key(scope)`"),
+                    Diagnostic::error(
+                        Code::BAD_EXPRESSION,
+                        name.span,
+                        format!("`{}(...)` is not an authorization rule", name.name),
+                    )
+                    .with_label("unknown rule or wrong arguments")
+                    .with_help("use `role(admin)`, `owner(field)` or `api_key(scope)`"),
                 );
                 None
             }
@@ -291,18 +426,32 @@ impl Resolver<'_> {
 
     fn check_role(&mut self, role: &ast::Ident) {
         let Some(auth) = &self.ir.auth else { return };
-        let Some(role_field) = auth.role_field else { return };
+        let Some(role_field) = auth.role_field else {
+            return;
+        };
         let field = &self.ir.entities[auth.identity.index()].fields[role_field];
-        let FieldType::Enum(id) = field.ty else { return };
+        let FieldType::Enum(id) = field.ty else {
+            return;
+        };
         let e = &self.ir.enums[id.index()];
         if e.variants.contains(&role.name) {
             return;
         }
-        let help = Resolver::suggest(&role.name, e.variants.iter()).unwrap_or_else(|| format!("roles are the variants of `{}`: {}", e.name, e.variants.join(", ")));
+        let help = Resolver::suggest(&role.name, e.variants.iter()).unwrap_or_else(|| {
+            format!(
+                "roles are the variants of `{}`: {}",
+                e.name,
+                e.variants.join(", ")
+            )
+        });
         self.error(
-            Diagnostic::error(Code::UNKNOWN_NAME, role.span, format!("unknown role `{}`", role.name))
-                .with_label("not a variant of the role enum")
-                .with_help(help),
+            Diagnostic::error(
+                Code::UNKNOWN_NAME,
+                role.span,
+                format!("unknown role `{}`", role.name),
+            )
+            .with_label("not a variant of the role enum")
+            .with_help(help),
         );
     }
 }
@@ -310,8 +459,12 @@ impl Resolver<'_> {
 pub(super) fn literal(lit: &ast::Literal) -> Value {
     match lit {
         ast::Literal::Str(s) => Value::Str(s.value.clone()),
-        ast::Literal::Number(n, _) => n.as_i64().map_or_else(|| Value::Decimal(n.text.clone()), Value::Int),
-        ast::Literal::Duration { value, unit, .. } => Value::Duration(value.saturating_mul(unit.millis())),
+        ast::Literal::Number(n, _) => n
+            .as_i64()
+            .map_or_else(|| Value::Decimal(n.text.clone()), Value::Int),
+        ast::Literal::Duration { value, unit, .. } => {
+            Value::Duration(value.saturating_mul(unit.millis()))
+        }
         ast::Literal::Bool(b, _) => Value::Bool(*b),
         ast::Literal::Null(_) => Value::Null,
     }

@@ -35,9 +35,13 @@ impl Graph {
         let mut done: BTreeSet<usize> = BTreeSet::new();
         let mut order = Vec::with_capacity(ir.entities.len());
         while order.len() < ir.entities.len() {
-            let ready = (0..ir.entities.len()).filter(|i| !done.contains(i)).find(|&i| {
-                self.inner.edges(NodeIndex::new(i)).all(|e| e.target().index() == i || done.contains(&e.target().index()))
-            });
+            let ready = (0..ir.entities.len())
+                .filter(|i| !done.contains(i))
+                .find(|&i| {
+                    self.inner
+                        .edges(NodeIndex::new(i))
+                        .all(|e| e.target().index() == i || done.contains(&e.target().index()))
+                });
             // In a cycle nothing is ready: take the first remaining entity; its foreign key
             // to a later table is added once that table exists.
             let next = ready.or_else(|| (0..ir.entities.len()).find(|i| !done.contains(i)));
@@ -56,15 +60,22 @@ impl Graph {
             let inner: Vec<RelationId> = self
                 .inner
                 .edge_references()
-                .filter(|e| members.contains(&e.source().index()) && members.contains(&e.target().index()))
+                .filter(|e| {
+                    members.contains(&e.source().index()) && members.contains(&e.target().index())
+                })
                 .map(|e| *e.weight())
                 .collect();
             let cyclic = members.len() > 1 || !inner.is_empty();
             if !cyclic || inner.iter().any(|r| ir.relation(*r).optional) {
                 continue;
             }
-            let Some(&first) = inner.iter().min() else { continue };
-            let names: Vec<&str> = members.iter().map(|i| ir.entities[*i].name.as_str()).collect();
+            let Some(&first) = inner.iter().min() else {
+                continue;
+            };
+            let names: Vec<&str> = members
+                .iter()
+                .map(|i| ir.entities[*i].name.as_str())
+                .collect();
             let mut d = Diagnostic::error(Code::FK_CYCLE, ir.relation(first).span, format!("required references form a cycle: {}", names.join(" → ")))
                 .with_label("every reference in the cycle is required")
                 .with_help("make one reference optional (`ref X?` with `@on_delete(set_null)`) so a first row can be inserted");
@@ -81,7 +92,10 @@ impl Graph {
         let mut seen = BTreeSet::new();
         let mut stack = vec![entity];
         while let Some(current) = stack.pop() {
-            for e in self.inner.edges_directed(node(current), petgraph::Direction::Incoming) {
+            for e in self
+                .inner
+                .edges_directed(node(current), petgraph::Direction::Incoming)
+            {
                 let rel = ir.relation(*e.weight());
                 if rel.on_delete == Some(OnDelete::Cascade) && seen.insert(rel.from) {
                     stack.push(rel.from);
@@ -98,15 +112,33 @@ fn node(id: EntityId) -> NodeIndex {
 
 /// The entity graph in Graphviz DOT.
 pub fn to_dot(ir: &Ir) -> String {
-    let mut out = format!("digraph {} {{\n  rankdir=LR;\n  node [shape=record];\n", quote(&ir.service.name));
+    let mut out = format!(
+        "digraph {} {{\n  rankdir=LR;\n  node [shape=record];\n",
+        quote(&ir.service.name)
+    );
     for e in &ir.entities {
-        let columns: Vec<String> = e.fields.iter().map(|f| format!("{}: {}", f.name, super::dump::type_name(ir, f))).collect();
-        let _ = writeln!(out, "  {} [label=\"{{{}|{}}}\"];", quote(&e.name), e.name, columns.join("\\l").replace('"', "\\\"") + "\\l");
+        let columns: Vec<String> = e
+            .fields
+            .iter()
+            .map(|f| format!("{}: {}", f.name, super::dump::type_name(ir, f)))
+            .collect();
+        let _ = writeln!(
+            out,
+            "  {} [label=\"{{{}|{}}}\"];",
+            quote(&e.name),
+            e.name,
+            columns.join("\\l").replace('"', "\\\"") + "\\l"
+        );
     }
     for r in &ir.relations {
         let field = &ir.entity(r.from).fields[r.field].name;
         let action = r.on_delete.map_or("unspecified", OnDelete::as_str);
-        let _ = writeln!(out, "  {} -> {} [label=\"{field} ({action})\"];", quote(&ir.entity(r.from).name), quote(&ir.entity(r.to).name));
+        let _ = writeln!(
+            out,
+            "  {} -> {} [label=\"{field} ({action})\"];",
+            quote(&ir.entity(r.from).name),
+            quote(&ir.entity(r.to).name)
+        );
     }
     out.push_str("}\n");
     out
@@ -118,15 +150,33 @@ pub fn to_mermaid(ir: &Ir) -> String {
     for e in &ir.entities {
         let _ = writeln!(out, "  {} {{", e.name);
         for f in &e.fields {
-            let key = if f.flags.primary { " PK" } else if f.relation.is_some() { " FK" } else if f.flags.unique { " UK" } else { "" };
-            let _ = writeln!(out, "    {} {}{key}", super::dump::type_name(ir, f).replace(['(', ')', ',', ' ', '?'], "_"), f.column);
+            let key = if f.flags.primary {
+                " PK"
+            } else if f.relation.is_some() {
+                " FK"
+            } else if f.flags.unique {
+                " UK"
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                out,
+                "    {} {}{key}",
+                super::dump::type_name(ir, f).replace(['(', ')', ',', ' ', '?'], "_"),
+                f.column
+            );
         }
         out.push_str("  }\n");
     }
     for r in &ir.relations {
         let cardinality = if r.optional { "|o--o{" } else { "||--o{" };
         let field = &ir.entity(r.from).fields[r.field].name;
-        let _ = writeln!(out, "  {} {cardinality} {} : {field}", ir.entity(r.to).name, ir.entity(r.from).name);
+        let _ = writeln!(
+            out,
+            "  {} {cardinality} {} : {field}",
+            ir.entity(r.to).name,
+            ir.entity(r.from).name
+        );
     }
     out
 }

@@ -50,7 +50,10 @@ impl Ir {
     }
 
     pub fn entity_id(&self, name: &str) -> Option<EntityId> {
-        self.entities.iter().position(|e| e.name == name).map(|i| EntityId(u32::try_from(i).unwrap_or(u32::MAX)))
+        self.entities
+            .iter()
+            .position(|e| e.name == name)
+            .map(|i| EntityId(u32::try_from(i).unwrap_or(u32::MAX)))
     }
 
     pub fn enum_(&self, id: EnumId) -> &Enum {
@@ -86,26 +89,49 @@ impl Ir {
     }
 
     /// Relations declared by `entity` (its foreign keys).
-    pub fn relations_from(&self, entity: EntityId) -> impl Iterator<Item = (RelationId, &Relation)> {
-        self.relations.iter().enumerate().filter(move |(_, r)| r.from == entity).map(|(i, r)| (RelationId(id32(i)), r))
+    pub fn relations_from(
+        &self,
+        entity: EntityId,
+    ) -> impl Iterator<Item = (RelationId, &Relation)> {
+        self.relations
+            .iter()
+            .enumerate()
+            .filter(move |(_, r)| r.from == entity)
+            .map(|(i, r)| (RelationId(id32(i)), r))
     }
 
     /// Relations pointing at `entity`: its inverse side.
     pub fn relations_to(&self, entity: EntityId) -> impl Iterator<Item = (RelationId, &Relation)> {
-        self.relations.iter().enumerate().filter(move |(_, r)| r.to == entity).map(|(i, r)| (RelationId(id32(i)), r))
+        self.relations
+            .iter()
+            .enumerate()
+            .filter(move |(_, r)| r.to == entity)
+            .map(|(i, r)| (RelationId(id32(i)), r))
     }
 
     /// Every operation, with its reference.
     pub fn operations(&self) -> impl Iterator<Item = (OpRef, &Resource, &Operation)> {
         self.resources.iter().enumerate().flat_map(|(ri, r)| {
-            r.operations.iter().enumerate().map(move |(oi, op)| (OpRef { resource: ResourceId(id32(ri)), op: oi }, r, op))
+            r.operations.iter().enumerate().map(move |(oi, op)| {
+                (
+                    OpRef {
+                        resource: ResourceId(id32(ri)),
+                        op: oi,
+                    },
+                    r,
+                    op,
+                )
+            })
         })
     }
 
     /// Operations that write rows of `entity`: what a cached read of it must be invalidated by.
     pub fn writers_of(&self, entity: EntityId) -> Vec<OpRef> {
         self.operations()
-            .filter(|(_, r, op)| op.kind.writes() && (r.entity == entity || op.link.as_ref().is_some_and(|l| l.through == entity)))
+            .filter(|(_, r, op)| {
+                op.kind.writes()
+                    && (r.entity == entity || op.link.as_ref().is_some_and(|l| l.through == entity))
+            })
             .map(|(op, _, _)| op)
             .collect()
     }
@@ -117,7 +143,11 @@ impl Ir {
 
     /// `resource.operation`, for messages and docs.
     pub fn op_name(&self, op: OpRef) -> String {
-        format!("{}.{}", self.resource(op.resource).name, self.operation(op).name)
+        format!(
+            "{}.{}",
+            self.resource(op.resource).name,
+            self.operation(op).name
+        )
     }
 
     /// `Entity.field.field` for a path, for messages and docs.

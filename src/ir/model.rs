@@ -14,7 +14,17 @@ macro_rules! id_type {
         }
     )*};
 }
-id_type!(EntityId, EnumId, RelationId, CollectionId, ResourceId, RateId, CacheId, EventId, PolicyId);
+id_type!(
+    EntityId,
+    EnumId,
+    RelationId,
+    CollectionId,
+    ResourceId,
+    RateId,
+    CacheId,
+    EventId,
+    PolicyId
+);
 
 /// An `@allow(CODE, reason: "...")` on a spec element.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,7 +38,10 @@ pub struct Allow {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ConfigValue {
     Literal(Value),
-    Env { name: String, default: Option<Value> },
+    Env {
+        name: String,
+        default: Option<Value>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -195,7 +208,10 @@ pub enum FieldType {
     Int,
     BigInt,
     Float,
-    Decimal { precision: u32, scale: u32 },
+    Decimal {
+        precision: u32,
+        scale: u32,
+    },
     Bool,
     Timestamp,
     Date,
@@ -280,7 +296,11 @@ pub enum CollectionKind {
     /// The rows of `target` whose `relation` points here.
     Inverse { relation: RelationId },
     /// Rows of `target` linked through join rows: `near` points here, `far` at the target.
-    ManyToMany { through: EntityId, near: RelationId, far: RelationId },
+    ManyToMany {
+        through: EntityId,
+        near: RelationId,
+        far: RelationId,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -336,7 +356,11 @@ pub enum Expr {
     Or(Vec<Expr>),
     And(Vec<Expr>),
     Not(Box<Expr>),
-    Compare { op: CmpOp, lhs: Box<Expr>, rhs: Box<Expr> },
+    Compare {
+        op: CmpOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
     Field(FieldPath),
     /// The field a `@check` is attached to.
     This,
@@ -346,7 +370,10 @@ pub enum Expr {
     /// `count(likes)`.
     Count(FieldPath),
     /// `embed(author, profiles)`: the related record in another resource's shape.
-    Embed { path: FieldPath, resource: ResourceId },
+    Embed {
+        path: FieldPath,
+        resource: ResourceId,
+    },
 }
 
 pub use crate::syntax::ast::CmpOp;
@@ -546,7 +573,10 @@ impl OpKind {
     }
 
     pub fn writes(self) -> bool {
-        matches!(self, OpKind::Create | OpKind::Update | OpKind::Delete | OpKind::Action | OpKind::Link)
+        matches!(
+            self,
+            OpKind::Create | OpKind::Update | OpKind::Delete | OpKind::Action | OpKind::Link
+        )
     }
 }
 

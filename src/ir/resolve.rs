@@ -62,7 +62,14 @@ pub(super) struct Resolver<'a> {
 }
 
 pub(super) fn resolve(files: &[ast::File]) -> (Ir, Vec<Diagnostic>) {
-    let mut r = Resolver { decls: Decls::default(), pending_collections: Vec::new(), pending_directives: Vec::new(), names: Names::default(), diags: Vec::new(), ir: empty_ir() };
+    let mut r = Resolver {
+        decls: Decls::default(),
+        pending_collections: Vec::new(),
+        pending_directives: Vec::new(),
+        names: Names::default(),
+        diags: Vec::new(),
+        ir: empty_ir(),
+    };
     r.collect(files);
     r.assign_ids();
     r.resolve_enums();
@@ -91,7 +98,10 @@ fn empty_ir() -> Ir {
             version: String::new(),
             base_path: String::new(),
             databases: Vec::new(),
-            database_url: Spanned { value: ConfigValue::Literal(Value::Null), span },
+            database_url: Spanned {
+                value: ConfigValue::Literal(Value::Null),
+                span,
+            },
             port: ConfigValue::Literal(Value::Int(8080)),
             cors_origins: None,
             profile: Profile::Production,
@@ -132,35 +142,76 @@ impl<'a> Resolver<'a> {
             let key = match &item.kind {
                 ast::ItemKind::Use(_) => None,
                 ast::ItemKind::Service(s) => {
-                    self.decls.services.push(Decl { node: s, docs, span });
+                    self.decls.services.push(Decl {
+                        node: s,
+                        docs,
+                        span,
+                    });
                     None
                 }
                 ast::ItemKind::Entity(e) => {
-                    self.decls.entities.push(Decl { node: e, docs, span });
+                    self.decls.entities.push(Decl {
+                        node: e,
+                        docs,
+                        span,
+                    });
                     named("type", &e.name)
                 }
                 ast::ItemKind::Mixin(m) => {
-                    self.decls.mixins.entry(m.name.name.clone()).or_insert(Decl { node: m, docs, span });
+                    self.decls
+                        .mixins
+                        .entry(m.name.name.clone())
+                        .or_insert(Decl {
+                            node: m,
+                            docs,
+                            span,
+                        });
                     named("mixin", &m.name)
                 }
                 ast::ItemKind::Enum(e) => {
-                    self.decls.enums.push(Decl { node: e, docs, span });
+                    self.decls.enums.push(Decl {
+                        node: e,
+                        docs,
+                        span,
+                    });
                     named("type", &e.name)
                 }
                 ast::ItemKind::TypeAlias(a) => {
-                    self.decls.aliases.entry(a.name.name.clone()).or_insert(Decl { node: a, docs, span });
+                    self.decls
+                        .aliases
+                        .entry(a.name.name.clone())
+                        .or_insert(Decl {
+                            node: a,
+                            docs,
+                            span,
+                        });
                     named("type", &a.name)
                 }
                 ast::ItemKind::Resource(res) => {
-                    self.decls.resources.push(Decl { node: res, docs, span });
+                    self.decls.resources.push(Decl {
+                        node: res,
+                        docs,
+                        span,
+                    });
                     named("resource", &res.name)
                 }
                 ast::ItemKind::Policy(p) => {
-                    self.decls.policies.entry(p.name.name.clone()).or_insert(Decl { node: p, docs, span });
+                    self.decls
+                        .policies
+                        .entry(p.name.name.clone())
+                        .or_insert(Decl {
+                            node: p,
+                            docs,
+                            span,
+                        });
                     named("policy", &p.name)
                 }
                 ast::ItemKind::Event(e) => {
-                    self.decls.events.push(Decl { node: e, docs, span });
+                    self.decls.events.push(Decl {
+                        node: e,
+                        docs,
+                        span,
+                    });
                     named("event", &e.name)
                 }
                 ast::ItemKind::Settings(s) => self.collect_settings(s, docs, span),
@@ -176,15 +227,28 @@ impl<'a> Resolver<'a> {
         self.dedup_unnamed();
     }
 
-    fn collect_settings(&mut self, s: &'a ast::SettingsItem, docs: &'a [String], span: Span) -> Option<(&'static str, ast::Ident)> {
-        let decl = Decl { node: s, docs, span };
+    fn collect_settings(
+        &mut self,
+        s: &'a ast::SettingsItem,
+        docs: &'a [String],
+        span: Span,
+    ) -> Option<(&'static str, ast::Ident)> {
+        let decl = Decl {
+            node: s,
+            docs,
+            span,
+        };
         match s.kind {
             ast::SettingsKind::Auth => {
                 if let Some(name) = &s.name {
                     self.error(
-                        Diagnostic::error(Code::BAD_VALUE, name.span, "the `auth` block takes no name")
-                            .with_label("remove this name")
-                            .with_help("write `auth { identity = User ... }`"),
+                        Diagnostic::error(
+                            Code::BAD_VALUE,
+                            name.span,
+                            "the `auth` block takes no name",
+                        )
+                        .with_label("remove this name")
+                        .with_help("write `auth { identity = User ... }`"),
                     );
                 }
                 self.decls.auths.push(decl);
@@ -194,9 +258,15 @@ impl<'a> Resolver<'a> {
                 let kind = s.kind.keyword();
                 let Some(name) = &s.name else {
                     self.error(
-                        Diagnostic::error(Code::MISSING, span, format!("`{kind}` policy without a name"))
-                            .with_label("name it")
-                            .with_help(format!("write `{kind} name {{ ... }}`; operations refer to it by that name")),
+                        Diagnostic::error(
+                            Code::MISSING,
+                            span,
+                            format!("`{kind}` policy without a name"),
+                        )
+                        .with_label("name it")
+                        .with_help(format!(
+                            "write `{kind} name {{ ... }}`; operations refer to it by that name"
+                        )),
                     );
                     return None;
                 };
@@ -217,10 +287,14 @@ impl<'a> Resolver<'a> {
             let extra: Vec<Span> = rest.iter().map(|d| d.node.name.span).collect();
             for span in extra {
                 self.error(
-                    Diagnostic::error(Code::DUPLICATE, span, "a spec has exactly one `service` block")
-                        .with_label("second service block")
-                        .with_secondary(first, "first declared here")
-                        .with_help("merge the settings into the first block"),
+                    Diagnostic::error(
+                        Code::DUPLICATE,
+                        span,
+                        "a spec has exactly one `service` block",
+                    )
+                    .with_label("second service block")
+                    .with_secondary(first, "first declared here")
+                    .with_help("merge the settings into the first block"),
                 );
             }
         }
@@ -240,10 +314,14 @@ impl<'a> Resolver<'a> {
 
     pub fn duplicate(&mut self, kind: &str, name: &ast::Ident, first: Span) {
         self.error(
-            Diagnostic::error(Code::DUPLICATE, name.span, format!("{kind} `{}` is declared twice", name.name))
-                .with_label("declared again here")
-                .with_secondary(first, "first declared here")
-                .with_help("rename one of them or remove the duplicate"),
+            Diagnostic::error(
+                Code::DUPLICATE,
+                name.span,
+                format!("{kind} `{}` is declared twice", name.name),
+            )
+            .with_label("declared again here")
+            .with_secondary(first, "first declared here")
+            .with_help("rename one of them or remove the duplicate"),
         );
     }
 
@@ -251,30 +329,60 @@ impl<'a> Resolver<'a> {
     /// so declarations may refer to each other in any order.
     fn assign_ids(&mut self) {
         for (i, d) in self.decls.entities.iter().enumerate() {
-            self.names.entities.entry(d.node.name.name.clone()).or_insert(EntityId(id32(i)));
+            self.names
+                .entities
+                .entry(d.node.name.name.clone())
+                .or_insert(EntityId(id32(i)));
         }
         for (i, d) in self.decls.enums.iter().enumerate() {
-            self.names.enums.entry(d.node.name.name.clone()).or_insert(EnumId(id32(i)));
+            self.names
+                .enums
+                .entry(d.node.name.name.clone())
+                .or_insert(EnumId(id32(i)));
         }
         // A resource whose entity is unknown gets no id: it is reported and left out of the IR.
-        let unknown: Vec<&ast::Path> = self.decls.resources.iter().map(|d| &d.node.entity).filter(|p| !self.names.entities.contains_key(&p.dotted())).collect();
+        let unknown: Vec<&ast::Path> = self
+            .decls
+            .resources
+            .iter()
+            .map(|d| &d.node.entity)
+            .filter(|p| !self.names.entities.contains_key(&p.dotted()))
+            .collect();
         for path in unknown {
             self.lookup_entity(path);
         }
-        self.decls.resources.retain(|d| self.names.entities.contains_key(&d.node.entity.dotted()));
+        self.decls
+            .resources
+            .retain(|d| self.names.entities.contains_key(&d.node.entity.dotted()));
         for (i, d) in self.decls.resources.iter().enumerate() {
-            self.names.resources.entry(d.node.name.name.clone()).or_insert(ResourceId(id32(i)));
+            self.names
+                .resources
+                .entry(d.node.name.name.clone())
+                .or_insert(ResourceId(id32(i)));
         }
         for (i, d) in self.decls.rates.iter().enumerate() {
-            let name = d.node.name.as_ref().map(|n| n.name.clone()).unwrap_or_default();
+            let name = d
+                .node
+                .name
+                .as_ref()
+                .map(|n| n.name.clone())
+                .unwrap_or_default();
             self.names.rates.entry(name).or_insert(RateId(id32(i)));
         }
         for (i, d) in self.decls.caches.iter().enumerate() {
-            let name = d.node.name.as_ref().map(|n| n.name.clone()).unwrap_or_default();
+            let name = d
+                .node
+                .name
+                .as_ref()
+                .map(|n| n.name.clone())
+                .unwrap_or_default();
             self.names.caches.entry(name).or_insert(CacheId(id32(i)));
         }
         for (i, d) in self.decls.events.iter().enumerate() {
-            self.names.events.entry(d.node.name.name.clone()).or_insert(EventId(id32(i)));
+            self.names
+                .events
+                .entry(d.node.name.name.clone())
+                .or_insert(EventId(id32(i)));
         }
     }
 
@@ -284,7 +392,12 @@ impl<'a> Resolver<'a> {
             let mut variants: Vec<String> = Vec::new();
             for v in &d.node.variants {
                 if variants.contains(&v.name.name) {
-                    let first = d.node.variants.iter().find(|o| o.name.name == v.name.name).map_or(v.name.span, |o| o.name.span);
+                    let first = d
+                        .node
+                        .variants
+                        .iter()
+                        .find(|o| o.name.name == v.name.name)
+                        .map_or(v.name.span, |o| o.name.span);
                     self.duplicate("variant", &v.name, first);
                 } else {
                     variants.push(v.name.name.clone());
@@ -293,13 +406,22 @@ impl<'a> Resolver<'a> {
             }
             if variants.is_empty() {
                 self.error(
-                    Diagnostic::error(Code::MISSING, d.node.name.span, format!("enum `{}` has no variants", d.node.name.name))
-                        .with_label("empty enum")
-                        .with_help("list the variants: `enum Status { draft published }`"),
+                    Diagnostic::error(
+                        Code::MISSING,
+                        d.node.name.span,
+                        format!("enum `{}` has no variants", d.node.name.name),
+                    )
+                    .with_label("empty enum")
+                    .with_help("list the variants: `enum Status { draft published }`"),
                 );
             }
             self.reject_attrs(&d.node.attrs, "an enum");
-            self.ir.enums.push(Enum { name: d.node.name.name.clone(), docs: d.docs.to_vec(), variants, span: d.node.name.span });
+            self.ir.enums.push(Enum {
+                name: d.node.name.name.clone(),
+                docs: d.docs.to_vec(),
+                variants,
+                span: d.node.name.span,
+            });
         }
     }
 
@@ -315,24 +437,38 @@ impl<'a> Resolver<'a> {
             if known.is_empty() {
                 format!("{place} takes no attributes")
             } else {
-                format!("{place} accepts {}", known.iter().map(|k| format!("`@{k}`")).collect::<Vec<_>>().join(", "))
+                format!(
+                    "{place} accepts {}",
+                    known
+                        .iter()
+                        .map(|k| format!("`@{k}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
             }
         });
         self.error(
-            Diagnostic::error(Code::UNKNOWN_ATTRIBUTE, attr.name.span, format!("unknown attribute `@{}` on {place}", attr.name.name))
-                .with_label("not known here")
-                .with_help(help),
+            Diagnostic::error(
+                Code::UNKNOWN_ATTRIBUTE,
+                attr.name.span,
+                format!("unknown attribute `@{}` on {place}", attr.name.name),
+            )
+            .with_label("not known here")
+            .with_help(help),
         );
     }
 
     /// Parses an `@allow(CODE, reason: "...")`.
     pub fn allow(&mut self, attr: &ast::Attribute) -> Option<Allow> {
         let args = attr.args.as_deref().unwrap_or_default();
-        let code = args.first().filter(|a| a.name.is_none()).and_then(|a| match &a.value.kind {
-            ast::ExprKind::Path(p) => p.single().map(|i| i.name.clone()),
-            ast::ExprKind::Literal(ast::Literal::Str(s)) => Some(s.value.clone()),
-            _ => None,
-        });
+        let code = args
+            .first()
+            .filter(|a| a.name.is_none())
+            .and_then(|a| match &a.value.kind {
+                ast::ExprKind::Path(p) => p.single().map(|i| i.name.clone()),
+                ast::ExprKind::Literal(ast::Literal::Str(s)) => Some(s.value.clone()),
+                _ => None,
+            });
         let Some(code) = code else {
             self.error(
                 Diagnostic::error(Code::BAD_ARGUMENTS, attr.span, "`@allow` needs a rule code")
@@ -344,19 +480,32 @@ impl<'a> Resolver<'a> {
         let mut reason = None;
         for arg in args.iter().skip(1) {
             match (&arg.name, &arg.value.kind) {
-                (Some(n), ast::ExprKind::Literal(ast::Literal::Str(s))) if n.name == "reason" => reason = Some(s.value.clone()),
+                (Some(n), ast::ExprKind::Literal(ast::Literal::Str(s))) if n.name == "reason" => {
+                    reason = Some(s.value.clone())
+                }
                 _ => self.error(
-                    Diagnostic::error(Code::BAD_ARGUMENTS, arg.span, "unexpected argument to `@allow`")
-                        .with_label("expected `reason: \"...\"`")
-                        .with_help("write `@allow(SVC201, reason: \"why this is safe\")`"),
+                    Diagnostic::error(
+                        Code::BAD_ARGUMENTS,
+                        arg.span,
+                        "unexpected argument to `@allow`",
+                    )
+                    .with_label("expected `reason: \"...\"`")
+                    .with_help("write `@allow(SVC201, reason: \"why this is safe\")`"),
                 ),
             }
         }
-        Some(Allow { code, reason, span: attr.span })
+        Some(Allow {
+            code,
+            reason,
+            span: attr.span,
+        })
     }
 
     /// Suggests the closest declared name of a kind.
-    pub fn suggest<'n>(name: &str, candidates: impl IntoIterator<Item = &'n String>) -> Option<String> {
+    pub fn suggest<'n>(
+        name: &str,
+        candidates: impl IntoIterator<Item = &'n String>,
+    ) -> Option<String> {
         did_you_mean(name, candidates.into_iter().map(String::as_str))
     }
 
@@ -365,12 +514,18 @@ impl<'a> Resolver<'a> {
         if let Some(id) = self.names.entities.get(&name) {
             return Some(*id);
         }
-        let help = Self::suggest(&name, self.names.entities.keys())
-            .unwrap_or_else(|| "declare it with `entity Name { ... }` or import the file that does with `use`".to_string());
+        let help = Self::suggest(&name, self.names.entities.keys()).unwrap_or_else(|| {
+            "declare it with `entity Name { ... }` or import the file that does with `use`"
+                .to_string()
+        });
         self.error(
-            Diagnostic::error(Code::UNKNOWN_ENTITY, path.span, format!("unknown entity `{name}`"))
-                .with_label("not declared")
-                .with_help(help),
+            Diagnostic::error(
+                Code::UNKNOWN_ENTITY,
+                path.span,
+                format!("unknown entity `{name}`"),
+            )
+            .with_label("not declared")
+            .with_help(help),
         );
         None
     }

@@ -3,10 +3,10 @@
 
 use std::collections::BTreeMap;
 
+use super::entities::path_ident;
 use super::exprs::literal;
 use super::model::*;
 use super::resolve::Resolver;
-use super::entities::path_ident;
 use crate::diagnostics::{Code, Diagnostic, did_you_mean};
 use crate::source::Span;
 use crate::syntax::ast;
@@ -38,24 +38,75 @@ impl<'a> Settings<'a> {
 }
 
 const SERVICE_KEYS: &[&str] = &[
-    "version", "base_path", "databases", "database_url", "port", "cors_origins", "profile", "json_case", "error_format",
-    "default_rate", "request_timeout", "shutdown_timeout", "body_limit", "pool_min", "pool_max", "pool_idle_timeout",
-    "pool_connect_timeout", "statement_timeout", "redis_url", "log_level", "log_format", "trusted_proxies",
+    "version",
+    "base_path",
+    "databases",
+    "database_url",
+    "port",
+    "cors_origins",
+    "profile",
+    "json_case",
+    "error_format",
+    "default_rate",
+    "request_timeout",
+    "shutdown_timeout",
+    "body_limit",
+    "pool_min",
+    "pool_max",
+    "pool_idle_timeout",
+    "pool_connect_timeout",
+    "statement_timeout",
+    "redis_url",
+    "log_level",
+    "log_format",
+    "trusted_proxies",
 ];
 const SERVICE_BLOCKS: &[&str] = &["messages", "rules"];
-const MESSAGE_KINDS: &[&str] =
-    &["validation", "unauthorized", "forbidden", "not_found", "conflict", "payload_too_large", "rate_limited", "internal", "unprocessable"];
+const MESSAGE_KINDS: &[&str] = &[
+    "validation",
+    "unauthorized",
+    "forbidden",
+    "not_found",
+    "conflict",
+    "payload_too_large",
+    "rate_limited",
+    "internal",
+    "unprocessable",
+];
 const AUTH_KEYS: &[&str] = &[
-    "identity", "login", "password", "roles", "secret", "algorithm", "hashing", "scheme", "access_ttl", "refresh_ttl",
-    "issuer", "audience", "rate", "password_min", "password_max",
+    "identity",
+    "login",
+    "password",
+    "roles",
+    "secret",
+    "algorithm",
+    "hashing",
+    "scheme",
+    "access_ttl",
+    "refresh_ttl",
+    "issuer",
+    "audience",
+    "rate",
+    "password_min",
+    "password_max",
 ];
 const AUTH_BLOCKS: &[&str] = &["api_keys", "cookies", "paths", "response"];
 const AUTH_PATHS: &[&str] = &["register", "login", "refresh", "logout", "me"];
 
 impl<'a> Resolver<'a> {
     /// Reads a settings body, reporting duplicate and unknown keys and blocks.
-    pub(super) fn settings(&mut self, body: &'a ast::SettingsBody, place: &str, keys: &[&str], blocks: &[&str]) -> Settings<'a> {
-        let mut out = Settings { values: BTreeMap::new(), keys: BTreeMap::new(), blocks: Vec::new() };
+    pub(super) fn settings(
+        &mut self,
+        body: &'a ast::SettingsBody,
+        place: &str,
+        keys: &[&str],
+        blocks: &[&str],
+    ) -> Settings<'a> {
+        let mut out = Settings {
+            values: BTreeMap::new(),
+            keys: BTreeMap::new(),
+            blocks: Vec::new(),
+        };
         for entry in &body.entries {
             match &entry.kind {
                 ast::EntryKind::Setting { key, value } => {
@@ -72,7 +123,12 @@ impl<'a> Resolver<'a> {
                     if blocks.contains(&block.kind.name.as_str()) {
                         out.blocks.push((block, entry.docs.as_slice()));
                     } else {
-                        self.unknown_key(&block.kind, place, blocks, keys.contains(&block.kind.name.as_str()));
+                        self.unknown_key(
+                            &block.kind,
+                            place,
+                            blocks,
+                            keys.contains(&block.kind.name.as_str()),
+                        );
                     }
                 }
             }
@@ -82,19 +138,39 @@ impl<'a> Resolver<'a> {
 
     fn unknown_key(&mut self, key: &ast::Ident, place: &str, known: &[&str], other_form: bool) {
         let help = if other_form {
-            format!("`{}` is written the other way here: `{0} = value` for a setting, `{0} {{ ... }}` for a block", key.name)
+            format!(
+                "`{}` is written the other way here: `{0} = value` for a setting, `{0} {{ ... }}` for a block",
+                key.name
+            )
         } else {
-            did_you_mean(&key.name, known.iter().copied()).unwrap_or_else(|| format!("{place} accepts {}", known.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")))
+            did_you_mean(&key.name, known.iter().copied()).unwrap_or_else(|| {
+                format!(
+                    "{place} accepts {}",
+                    known
+                        .iter()
+                        .map(|k| format!("`{k}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })
         };
         self.error(
-            Diagnostic::error(Code::UNKNOWN_SETTING, key.span, format!("unknown setting `{}` in {place}", key.name))
-                .with_label("not accepted here")
-                .with_help(help),
+            Diagnostic::error(
+                Code::UNKNOWN_SETTING,
+                key.span,
+                format!("unknown setting `{}` in {place}", key.name),
+            )
+            .with_label("not accepted here")
+            .with_help(help),
         );
     }
 
     pub(super) fn missing(&mut self, span: Span, what: &str, example: &str) {
-        self.error(Diagnostic::error(Code::MISSING, span, format!("missing {what}")).with_label(format!("needs {what}")).with_help(format!("add `{example}`")));
+        self.error(
+            Diagnostic::error(Code::MISSING, span, format!("missing {what}"))
+                .with_label(format!("needs {what}"))
+                .with_help(format!("add `{example}`")),
+        );
     }
 
     fn bad_value(&mut self, expr: &ast::Expr, expected: &str, example: &str) {
@@ -114,24 +190,33 @@ impl<'a> Resolver<'a> {
     }
 
     pub(super) fn int_value(&mut self, expr: &ast::Expr, min: i64, max: i64) -> Option<i64> {
-        if let ast::ExprKind::Literal(ast::Literal::Number(n, _)) = &expr.kind {
-            if let Some(v) = n.as_i64().filter(|v| (min..=max).contains(v)) {
-                return Some(v);
-            }
+        if let ast::ExprKind::Literal(ast::Literal::Number(n, _)) = &expr.kind
+            && let Some(v) = n.as_i64().filter(|v| (min..=max).contains(v))
+        {
+            return Some(v);
         }
-        self.bad_value(expr, &format!("a whole number from {min} to {max}"), &format!("`{min}`"));
+        self.bad_value(
+            expr,
+            &format!("a whole number from {min} to {max}"),
+            &format!("`{min}`"),
+        );
         None
     }
 
     pub(super) fn u32_value(&mut self, expr: &ast::Expr, min: u32, max: u32) -> Option<u32> {
-        self.int_value(expr, i64::from(min), i64::from(max)).and_then(|v| u32::try_from(v).ok())
+        self.int_value(expr, i64::from(min), i64::from(max))
+            .and_then(|v| u32::try_from(v).ok())
     }
 
     pub(super) fn duration_value(&mut self, expr: &ast::Expr) -> Option<u64> {
         if let ast::ExprKind::Literal(ast::Literal::Duration { value, unit, .. }) = &expr.kind {
             return Some(value.saturating_mul(unit.millis()));
         }
-        self.bad_value(expr, "a duration", "`30s`, `15m`, `7d` (units ms, s, m, h, d)");
+        self.bad_value(
+            expr,
+            "a duration",
+            "`30s`, `15m`, `7d` (units ms, s, m, h, d)",
+        );
         None
     }
 
@@ -144,15 +229,33 @@ impl<'a> Resolver<'a> {
     }
 
     /// One of a fixed set of words.
-    pub(super) fn keyword_value(&mut self, expr: &ast::Expr, allowed: &[&'static str]) -> Option<&'static str> {
-        if let Some(ident) = path_ident(expr) {
-            if let Some(k) = allowed.iter().find(|k| **k == ident.name) {
-                return Some(k);
-            }
+    pub(super) fn keyword_value(
+        &mut self,
+        expr: &ast::Expr,
+        allowed: &[&'static str],
+    ) -> Option<&'static str> {
+        if let Some(ident) = path_ident(expr)
+            && let Some(k) = allowed.iter().find(|k| **k == ident.name)
+        {
+            return Some(k);
         }
-        let list = allowed.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
-        let help = path_ident(expr).and_then(|i| did_you_mean(&i.name, allowed.iter().copied())).unwrap_or_else(|| format!("write one of {list}"));
-        self.error(Diagnostic::error(Code::BAD_VALUE, expr.span, format!("expected one of {list}")).with_label("unknown value").with_help(help));
+        let list = allowed
+            .iter()
+            .map(|k| format!("`{k}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let help = path_ident(expr)
+            .and_then(|i| did_you_mean(&i.name, allowed.iter().copied()))
+            .unwrap_or_else(|| format!("write one of {list}"));
+        self.error(
+            Diagnostic::error(
+                Code::BAD_VALUE,
+                expr.span,
+                format!("expected one of {list}"),
+            )
+            .with_label("unknown value")
+            .with_help(help),
+        );
         None
     }
 
@@ -179,20 +282,37 @@ impl<'a> Resolver<'a> {
     pub(super) fn config_value(&mut self, expr: &ast::Expr) -> Option<ConfigValue> {
         match &expr.kind {
             ast::ExprKind::Env { name, default } => {
-                let valid = !name.value.is_empty() && name.value.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+                let valid = !name.value.is_empty()
+                    && name
+                        .value
+                        .chars()
+                        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
                 if !valid {
                     self.error(
-                        Diagnostic::error(Code::BAD_VALUE, name.span, "environment variable names are UPPER_SNAKE_CASE")
-                            .with_label("invalid variable name")
-                            .with_help("write `env(\"DATABASE_URL\")`"),
+                        Diagnostic::error(
+                            Code::BAD_VALUE,
+                            name.span,
+                            "environment variable names are UPPER_SNAKE_CASE",
+                        )
+                        .with_label("invalid variable name")
+                        .with_help("write `env(\"DATABASE_URL\")`"),
                     );
                 }
-                Some(ConfigValue::Env { name: name.value.clone(), default: default.as_ref().map(literal) })
+                Some(ConfigValue::Env {
+                    name: name.value.clone(),
+                    default: default.as_ref().map(literal),
+                })
             }
             ast::ExprKind::Literal(lit) => Some(ConfigValue::Literal(literal(lit))),
-            ast::ExprKind::Path(p) if p.single().is_some() => Some(ConfigValue::Literal(Value::Ident(p.dotted()))),
+            ast::ExprKind::Path(p) if p.single().is_some() => {
+                Some(ConfigValue::Literal(Value::Ident(p.dotted())))
+            }
             _ => {
-                self.bad_value(expr, "a value or `env(\"NAME\")`", "`env(\"NAME\", \"default\")`");
+                self.bad_value(
+                    expr,
+                    "a value or `env(\"NAME\")`",
+                    "`env(\"NAME\", \"default\")`",
+                );
                 None
             }
         }
@@ -204,14 +324,30 @@ impl<'a> Resolver<'a> {
             return Some(*id);
         }
         let name = ident.map_or_else(String::new, |i| i.name.clone());
-        let help = Resolver::suggest(&name, self.names.rates.keys()).unwrap_or_else(|| "declare it with `rate name { limit = 100  window = 1m  key = ip }`".into());
-        self.error(Diagnostic::error(Code::UNKNOWN_NAME, expr.span, format!("unknown rate limit `{name}`")).with_label("not declared").with_help(help));
+        let help = Resolver::suggest(&name, self.names.rates.keys()).unwrap_or_else(|| {
+            "declare it with `rate name { limit = 100  window = 1m  key = ip }`".into()
+        });
+        self.error(
+            Diagnostic::error(
+                Code::UNKNOWN_NAME,
+                expr.span,
+                format!("unknown rate limit `{name}`"),
+            )
+            .with_label("not declared")
+            .with_help(help),
+        );
         None
     }
 
     pub(super) fn resolve_service(&mut self) {
         let Some(decl) = self.decls.services.first().copied() else {
-            let span = self.decls.entities.first().map_or(Span::new(crate::source::FileId(0), 0, 0), |d| d.node.name.span);
+            let span = self
+                .decls
+                .entities
+                .first()
+                .map_or(Span::new(crate::source::FileId(0), 0, 0), |d| {
+                    d.node.name.span
+                });
             self.error(
                 Diagnostic::error(Code::MISSING, span, "the spec has no `service` block")
                     .with_label("in this spec")
@@ -219,7 +355,12 @@ impl<'a> Resolver<'a> {
             );
             return;
         };
-        let s = self.settings(&decl.node.body, "the service block", SERVICE_KEYS, SERVICE_BLOCKS);
+        let s = self.settings(
+            &decl.node.body,
+            "the service block",
+            SERVICE_KEYS,
+            SERVICE_BLOCKS,
+        );
         let svc = &mut self.ir.service;
         svc.name = decl.node.name.name.clone();
         svc.docs = decl.docs.to_vec();
@@ -243,11 +384,24 @@ impl<'a> Resolver<'a> {
     }
 
     fn service_basics(&mut self, s: &Settings<'a>, span: Span) {
-        self.ir.service.version = s.get("version").and_then(|e| self.string_value(e)).unwrap_or_else(|| "0.1.0".into());
-        let base = s.get("base_path").and_then(|e| self.string_value(e).map(|v| (v, e.span)));
+        self.ir.service.version = s
+            .get("version")
+            .and_then(|e| self.string_value(e))
+            .unwrap_or_else(|| "0.1.0".into());
+        let base = s
+            .get("base_path")
+            .and_then(|e| self.string_value(e).map(|v| (v, e.span)));
         if let Some((base, bspan)) = base {
             if !base.starts_with('/') || base.len() > 1 && base.ends_with('/') {
-                self.error(Diagnostic::error(Code::BAD_ROUTE, bspan, "the base path starts with `/` and has no trailing `/`").with_label("invalid base path").with_help("write `base_path = \"/api/v1\"`"));
+                self.error(
+                    Diagnostic::error(
+                        Code::BAD_ROUTE,
+                        bspan,
+                        "the base path starts with `/` and has no trailing `/`",
+                    )
+                    .with_label("invalid base path")
+                    .with_help("write `base_path = \"/api/v1\"`"),
+                );
             }
             self.ir.service.base_path = if base == "/" { String::new() } else { base };
         }
@@ -259,7 +413,15 @@ impl<'a> Resolver<'a> {
                     match n.name.as_str() {
                         "postgres" => dbs.push(Database::Postgres),
                         "sqlite" => dbs.push(Database::Sqlite),
-                        _ => self.error(Diagnostic::error(Code::BAD_VALUE, n.span, format!("unknown database `{}`", n.name)).with_label("expected `postgres` or `sqlite`").with_help("write `databases = [postgres, sqlite]`")),
+                        _ => self.error(
+                            Diagnostic::error(
+                                Code::BAD_VALUE,
+                                n.span,
+                                format!("unknown database `{}`", n.name),
+                            )
+                            .with_label("expected `postgres` or `sqlite`")
+                            .with_help("write `databases = [postgres, sqlite]`"),
+                        ),
                     }
                 }
                 dbs.sort();
@@ -271,10 +433,17 @@ impl<'a> Resolver<'a> {
         match s.get("database_url") {
             Some(e) => {
                 if let Some(v) = self.config_value(e) {
-                    self.ir.service.database_url = Spanned { value: v, span: e.span };
+                    self.ir.service.database_url = Spanned {
+                        value: v,
+                        span: e.span,
+                    };
                 }
             }
-            None => self.missing(span, "`database_url`", "database_url = env(\"DATABASE_URL\", \"sqlite://app.db\")"),
+            None => self.missing(
+                span,
+                "`database_url`",
+                "database_url = env(\"DATABASE_URL\", \"sqlite://app.db\")",
+            ),
         }
         if let Some(e) = s.get("json_case") {
             self.ir.service.json_case = match self.keyword_value(e, &["snake_case", "camel_case"]) {
@@ -283,11 +452,12 @@ impl<'a> Resolver<'a> {
             };
         }
         if let Some(e) = s.get("error_format") {
-            self.ir.service.error_format = match self.keyword_value(e, &["structured", "problem", "field_map"]) {
-                Some("problem") => ErrorFormat::Problem,
-                Some("field_map") => ErrorFormat::FieldMap,
-                _ => ErrorFormat::Structured,
-            };
+            self.ir.service.error_format =
+                match self.keyword_value(e, &["structured", "problem", "field_map"]) {
+                    Some("problem") => ErrorFormat::Problem,
+                    Some("field_map") => ErrorFormat::FieldMap,
+                    _ => ErrorFormat::Structured,
+                };
         }
         if let Some(e) = s.get("profile") {
             self.ir.service.profile = match self.keyword_value(e, &["development", "production"]) {
@@ -301,20 +471,42 @@ impl<'a> Resolver<'a> {
     }
 
     fn service_deploy(&mut self, s: &Settings<'a>) {
-        if let Some(e) = s.get("port") {
-            if let Some(v) = self.config_value(e) {
-                self.ir.service.port = v;
-            }
+        if let Some(e) = s.get("port")
+            && let Some(v) = self.config_value(e)
+        {
+            self.ir.service.port = v;
         }
         if let Some(e) = s.get("cors_origins") {
-            self.ir.service.cors_origins = self.config_value(e).map(|v| Spanned { value: v, span: e.span });
+            self.ir.service.cors_origins = self.config_value(e).map(|v| Spanned {
+                value: v,
+                span: e.span,
+            });
         }
-        let rest = ["request_timeout", "shutdown_timeout", "body_limit", "pool_min", "pool_max", "pool_idle_timeout", "pool_connect_timeout", "statement_timeout", "redis_url", "log_level", "log_format", "trusted_proxies"];
+        let rest = [
+            "request_timeout",
+            "shutdown_timeout",
+            "body_limit",
+            "pool_min",
+            "pool_max",
+            "pool_idle_timeout",
+            "pool_connect_timeout",
+            "statement_timeout",
+            "redis_url",
+            "log_level",
+            "log_format",
+            "trusted_proxies",
+        ];
         for key in rest {
-            if let Some(e) = s.get(key) {
-                if let Some(v) = self.config_value(e) {
-                    self.ir.service.settings.insert(key.to_string(), Spanned { value: v, span: e.span });
-                }
+            if let Some(e) = s.get(key)
+                && let Some(v) = self.config_value(e)
+            {
+                self.ir.service.settings.insert(
+                    key.to_string(),
+                    Spanned {
+                        value: v,
+                        span: e.span,
+                    },
+                );
             }
         }
     }
@@ -323,10 +515,10 @@ impl<'a> Resolver<'a> {
         self.reject_labels(block);
         let s = self.settings(&block.body, "`messages`", MESSAGE_KINDS, &[]);
         for kind in MESSAGE_KINDS {
-            if let Some(e) = s.get(kind) {
-                if let Some(text) = self.string_value(e) {
-                    self.ir.service.messages.insert((*kind).to_string(), text);
-                }
+            if let Some(e) = s.get(kind)
+                && let Some(text) = self.string_value(e)
+            {
+                self.ir.service.messages.insert((*kind).to_string(), text);
             }
         }
     }
@@ -337,17 +529,37 @@ impl<'a> Resolver<'a> {
             match &entry.kind {
                 ast::EntryKind::Setting { key, value } => {
                     if let Some(level) = self.keyword_value(value, &["error", "warning", "off"]) {
-                        self.ir.service.rule_levels.push((key.name.clone(), level.to_string(), key.span));
+                        self.ir.service.rule_levels.push((
+                            key.name.clone(),
+                            level.to_string(),
+                            key.span,
+                        ));
                     }
                 }
-                ast::EntryKind::Block(b) => self.error(Diagnostic::error(Code::UNKNOWN_SETTING, b.kind.span, "`rules` holds `CODE = level` settings").with_label("unexpected block").with_help("write `SVC104 = warning`")),
+                ast::EntryKind::Block(b) => self.error(
+                    Diagnostic::error(
+                        Code::UNKNOWN_SETTING,
+                        b.kind.span,
+                        "`rules` holds `CODE = level` settings",
+                    )
+                    .with_label("unexpected block")
+                    .with_help("write `SVC104 = warning`"),
+                ),
             }
         }
     }
 
     pub(super) fn reject_labels(&mut self, block: &ast::Block) {
         for l in &block.labels {
-            self.error(Diagnostic::error(Code::BAD_VALUE, l.span(), format!("`{}` takes no label", block.kind.name)).with_label("unexpected").with_help(format!("write `{} {{ ... }}`", block.kind.name)));
+            self.error(
+                Diagnostic::error(
+                    Code::BAD_VALUE,
+                    l.span(),
+                    format!("`{}` takes no label", block.kind.name),
+                )
+                .with_label("unexpected")
+                .with_help(format!("write `{} {{ ... }}`", block.kind.name)),
+            );
         }
         self.reject_attrs(&block.attrs, &format!("`{}`", block.kind.name));
     }
@@ -355,9 +567,19 @@ impl<'a> Resolver<'a> {
     pub(super) fn resolve_rates(&mut self) {
         let decls = self.decls.rates.clone();
         for d in decls {
-            let s = self.settings(&d.node.body, "a rate policy", &["limit", "window", "key", "algorithm", "burst"], &[]);
+            let s = self.settings(
+                &d.node.body,
+                "a rate policy",
+                &["limit", "window", "key", "algorithm", "burst"],
+                &[],
+            );
             self.reject_attrs(&d.node.attrs, "a rate policy");
-            let name = d.node.name.as_ref().map(|n| n.name.clone()).unwrap_or_default();
+            let name = d
+                .node
+                .name
+                .as_ref()
+                .map(|n| n.name.clone())
+                .unwrap_or_default();
             let span = d.node.name.as_ref().map_or(d.span, |n| n.span);
             let limit = s.get("limit").and_then(|e| self.u32_value(e, 1, 1_000_000));
             let window = s.get("window").and_then(|e| self.duration_value(e));
@@ -367,18 +589,33 @@ impl<'a> Resolver<'a> {
             if s.get("window").is_none() {
                 self.missing(span, "`window`", "window = 1m");
             }
-            let key = match s.get("key").map(|e| self.keyword_value(e, &["ip", "user", "api_key"])) {
+            let key = match s
+                .get("key")
+                .map(|e| self.keyword_value(e, &["ip", "user", "api_key"]))
+            {
                 Some(Some("user")) => RateKey::User,
                 Some(Some("api_key")) => RateKey::ApiKey,
                 _ => RateKey::Ip,
             };
-            let algorithm = match s.get("algorithm").map(|e| self.keyword_value(e, &["token_bucket", "sliding_window", "fixed_window"])) {
+            let algorithm = match s
+                .get("algorithm")
+                .map(|e| self.keyword_value(e, &["token_bucket", "sliding_window", "fixed_window"]))
+            {
                 Some(Some("sliding_window")) => RateAlgorithm::SlidingWindow,
                 Some(Some("fixed_window")) => RateAlgorithm::FixedWindow,
                 _ => RateAlgorithm::TokenBucket,
             };
             let burst = s.get("burst").and_then(|e| self.u32_value(e, 1, 1_000_000));
-            self.ir.rates.push(RatePolicy { name, docs: d.docs.to_vec(), limit: limit.unwrap_or(1), window_ms: window.unwrap_or(60_000), key, algorithm, burst, span });
+            self.ir.rates.push(RatePolicy {
+                name,
+                docs: d.docs.to_vec(),
+                limit: limit.unwrap_or(1),
+                window_ms: window.unwrap_or(60_000),
+                key,
+                algorithm,
+                burst,
+                span,
+            });
         }
     }
 
@@ -407,8 +644,16 @@ impl<'a> Resolver<'a> {
             if self.names.events.contains_key(&d.node.name.name) {
                 continue;
             }
-            self.names.events.insert(d.node.name.name.clone(), EventId(super::id32(self.ir.events.len())));
-            self.ir.events.push(Event { name: d.node.name.name.clone(), docs: d.docs.to_vec(), entity, span: d.node.name.span });
+            self.names.events.insert(
+                d.node.name.name.clone(),
+                EventId(super::id32(self.ir.events.len())),
+            );
+            self.ir.events.push(Event {
+                name: d.node.name.name.clone(),
+                docs: d.docs.to_vec(),
+                entity,
+                span: d.node.name.span,
+            });
         }
     }
 
@@ -417,22 +662,50 @@ impl<'a> Resolver<'a> {
         let mut ordered = decls;
         ordered.sort_by_key(|d| d.span);
         for d in ordered {
-            self.ir.policies.push(Policy { name: d.node.name.name.clone(), docs: d.docs.to_vec(), span: d.node.name.span });
+            self.ir.policies.push(Policy {
+                name: d.node.name.name.clone(),
+                docs: d.docs.to_vec(),
+                span: d.node.name.span,
+            });
         }
     }
 
     pub(super) fn resolve_caches(&mut self) {
         let decls = self.decls.caches.clone();
         for d in decls {
-            let s = self.settings(&d.node.body, "a cache policy", &["ttl", "etag", "control", "invalidated_by"], &[]);
+            let s = self.settings(
+                &d.node.body,
+                "a cache policy",
+                &["ttl", "etag", "control", "invalidated_by"],
+                &[],
+            );
             self.reject_attrs(&d.node.attrs, "a cache policy");
             let ttl_ms = s.get("ttl").and_then(|e| self.duration_value(e));
-            let etag = s.get("etag").and_then(|e| self.bool_value(e)).unwrap_or(false);
+            let etag = s
+                .get("etag")
+                .and_then(|e| self.bool_value(e))
+                .unwrap_or(false);
             let control = s.get("control").and_then(|e| self.string_value(e));
-            let invalidated_by = s.get("invalidated_by").map(|e| self.op_refs(e)).unwrap_or_default();
-            let name = d.node.name.as_ref().map(|n| n.name.clone()).unwrap_or_default();
+            let invalidated_by = s
+                .get("invalidated_by")
+                .map(|e| self.op_refs(e))
+                .unwrap_or_default();
+            let name = d
+                .node
+                .name
+                .as_ref()
+                .map(|n| n.name.clone())
+                .unwrap_or_default();
             let span = d.node.name.as_ref().map_or(d.span, |n| n.span);
-            self.ir.caches.push(CachePolicy { name, docs: d.docs.to_vec(), ttl_ms, etag, control, invalidated_by, span });
+            self.ir.caches.push(CachePolicy {
+                name,
+                docs: d.docs.to_vec(),
+                ttl_ms,
+                etag,
+                control,
+                invalidated_by,
+                span,
+            });
         }
     }
 
@@ -445,25 +718,54 @@ impl<'a> Resolver<'a> {
         let mut out = Vec::new();
         for item in items {
             let ast::ExprKind::Path(p) = &item.kind else {
-                self.bad_value(item, "an operation `resource.operation`", "`products.update`");
+                self.bad_value(
+                    item,
+                    "an operation `resource.operation`",
+                    "`products.update`",
+                );
                 continue;
             };
             let [res, op] = p.segments.as_slice() else {
-                self.bad_value(item, "an operation `resource.operation`", "`products.update`");
+                self.bad_value(
+                    item,
+                    "an operation `resource.operation`",
+                    "`products.update`",
+                );
                 continue;
             };
             let Some(rid) = self.names.resources.get(&res.name).copied() else {
-                let help = Resolver::suggest(&res.name, self.names.resources.keys()).unwrap_or_else(|| "name a declared resource".into());
-                self.error(Diagnostic::error(Code::UNKNOWN_NAME, res.span, format!("unknown resource `{}`", res.name)).with_label("not declared").with_help(help));
+                let help = Resolver::suggest(&res.name, self.names.resources.keys())
+                    .unwrap_or_else(|| "name a declared resource".into());
+                self.error(
+                    Diagnostic::error(
+                        Code::UNKNOWN_NAME,
+                        res.span,
+                        format!("unknown resource `{}`", res.name),
+                    )
+                    .with_label("not declared")
+                    .with_help(help),
+                );
                 continue;
             };
             let ops = &self.ir.resources[rid.index()].operations;
             match ops.iter().position(|o| o.name == op.name) {
-                Some(i) => out.push(OpRef { resource: rid, op: i }),
+                Some(i) => out.push(OpRef {
+                    resource: rid,
+                    op: i,
+                }),
                 None => {
                     let names: Vec<String> = ops.iter().map(|o| o.name.clone()).collect();
-                    let help = Resolver::suggest(&op.name, names.iter()).unwrap_or_else(|| format!("`{}` has {}", res.name, names.join(", ")));
-                    self.error(Diagnostic::error(Code::UNKNOWN_NAME, op.span, format!("resource `{}` has no operation `{}`", res.name, op.name)).with_label("unknown operation").with_help(help));
+                    let help = Resolver::suggest(&op.name, names.iter())
+                        .unwrap_or_else(|| format!("`{}` has {}", res.name, names.join(", ")));
+                    self.error(
+                        Diagnostic::error(
+                            Code::UNKNOWN_NAME,
+                            op.span,
+                            format!("resource `{}` has no operation `{}`", res.name, op.name),
+                        )
+                        .with_label("unknown operation")
+                        .with_help(help),
+                    );
                 }
             }
         }
@@ -471,13 +773,21 @@ impl<'a> Resolver<'a> {
     }
 
     pub(super) fn resolve_auth(&mut self) {
-        let Some(decl) = self.decls.auths.first().copied() else { return };
+        let Some(decl) = self.decls.auths.first().copied() else {
+            return;
+        };
         let s = self.settings(&decl.node.body, "the auth block", AUTH_KEYS, AUTH_BLOCKS);
         self.reject_attrs(&decl.node.attrs, "the auth block");
         let span = decl.span;
-        let Some(identity) = self.auth_identity(&s, span) else { return };
-        let login_field = self.auth_field(&s, identity, "login", span, |t| matches!(t, FieldType::Email | FieldType::String));
-        let password_field = self.auth_field(&s, identity, "password", span, |t| matches!(t, FieldType::Password));
+        let Some(identity) = self.auth_identity(&s, span) else {
+            return;
+        };
+        let login_field = self.auth_field(&s, identity, "login", span, |t| {
+            matches!(t, FieldType::Email | FieldType::String)
+        });
+        let password_field = self.auth_field(&s, identity, "password", span, |t| {
+            matches!(t, FieldType::Password)
+        });
         let role_field = s.get("roles").and_then(|e| {
             let ident = path_ident(e)?;
             let entity = self.ir.entities[identity.index()].clone();
@@ -489,18 +799,37 @@ impl<'a> Resolver<'a> {
             Some(idx)
         });
         let secret = match s.get("secret") {
-            Some(e) => self.config_value(e).map(|v| Spanned { value: v, span: e.span }),
+            Some(e) => self.config_value(e).map(|v| Spanned {
+                value: v,
+                span: e.span,
+            }),
             None => {
                 self.missing(span, "the signing `secret`", "secret = env(\"JWT_SECRET\")");
                 None
             }
         };
-        let algorithm = s.get("algorithm").and_then(|e| self.keyword_value(e, &["hs256", "eddsa", "rs256"])).unwrap_or("hs256");
+        let algorithm = s
+            .get("algorithm")
+            .and_then(|e| self.keyword_value(e, &["hs256", "eddsa", "rs256"]))
+            .unwrap_or("hs256");
         let hashing = match s.get("hashing") {
-            Some(e) => Spanned { value: self.keyword_value(e, &["argon2id", "bcrypt", "sha256", "plain"]).unwrap_or("argon2id").to_string(), span: e.span },
-            None => Spanned { value: "argon2id".to_string(), span },
+            Some(e) => Spanned {
+                value: self
+                    .keyword_value(e, &["argon2id", "bcrypt", "sha256", "plain"])
+                    .unwrap_or("argon2id")
+                    .to_string(),
+                span: e.span,
+            },
+            None => Spanned {
+                value: "argon2id".to_string(),
+                span,
+            },
         };
-        let (Some(login_field), Some(password_field), Some(secret)) = (login_field, password_field, secret) else { return };
+        let (Some(login_field), Some(password_field), Some(secret)) =
+            (login_field, password_field, secret)
+        else {
+            return;
+        };
         let mut auth = Auth {
             identity,
             login_field,
@@ -509,17 +838,35 @@ impl<'a> Resolver<'a> {
             secret,
             algorithm: algorithm.to_string(),
             hashing,
-            scheme: s.get("scheme").and_then(|e| self.string_value(e)).unwrap_or_else(|| "Bearer".into()),
-            access_ttl_ms: s.get("access_ttl").and_then(|e| self.duration_value(e)).unwrap_or(15 * 60_000),
-            refresh_ttl_ms: s.get("refresh_ttl").and_then(|e| self.duration_value(e)).unwrap_or(7 * 86_400_000),
+            scheme: s
+                .get("scheme")
+                .and_then(|e| self.string_value(e))
+                .unwrap_or_else(|| "Bearer".into()),
+            access_ttl_ms: s
+                .get("access_ttl")
+                .and_then(|e| self.duration_value(e))
+                .unwrap_or(15 * 60_000),
+            refresh_ttl_ms: s
+                .get("refresh_ttl")
+                .and_then(|e| self.duration_value(e))
+                .unwrap_or(7 * 86_400_000),
             issuer: s.get("issuer").and_then(|e| self.config_value(e)),
             audience: s.get("audience").and_then(|e| self.config_value(e)),
             rate: s.get("rate").and_then(|e| self.rate_ref(e)),
-            password_min: s.get("password_min").and_then(|e| self.u32_value(e, 1, 1024)).unwrap_or(8),
-            password_max: s.get("password_max").and_then(|e| self.u32_value(e, 8, 4096)).unwrap_or(128),
+            password_min: s
+                .get("password_min")
+                .and_then(|e| self.u32_value(e, 1, 1024))
+                .unwrap_or(8),
+            password_max: s
+                .get("password_max")
+                .and_then(|e| self.u32_value(e, 8, 4096))
+                .unwrap_or(128),
             api_keys: None,
             cookies: None,
-            paths: AUTH_PATHS.iter().map(|p| ((*p).to_string(), format!("/auth/{p}"))).collect(),
+            paths: AUTH_PATHS
+                .iter()
+                .map(|p| ((*p).to_string(), format!("/auth/{p}")))
+                .collect(),
             envelope: None,
             token_field: "access_token".into(),
             allows: Vec::new(),
@@ -545,7 +892,14 @@ impl<'a> Resolver<'a> {
         }
     }
 
-    fn auth_field(&mut self, s: &Settings<'a>, identity: EntityId, key: &str, span: Span, ok: fn(&FieldType) -> bool) -> Option<usize> {
+    fn auth_field(
+        &mut self,
+        s: &Settings<'a>,
+        identity: EntityId,
+        key: &str,
+        span: Span,
+        ok: fn(&FieldType) -> bool,
+    ) -> Option<usize> {
         let Some(e) = s.get(key) else {
             self.missing(span, &format!("`{key}`"), &format!("{key} = {key}"));
             return None;
@@ -554,7 +908,11 @@ impl<'a> Resolver<'a> {
         let entity = self.ir.entities[identity.index()].clone();
         let idx = self.field_index(&entity, ident)?;
         if !ok(&entity.fields[idx].ty) {
-            let expected = if key == "password" { "a `password` field" } else { "an `email` or `string` field" };
+            let expected = if key == "password" {
+                "a `password` field"
+            } else {
+                "an `email` or `string` field"
+            };
             self.bad_value(e, expected, &format!("`{key} = <field>`"));
             return None;
         }
@@ -566,31 +924,72 @@ impl<'a> Resolver<'a> {
             self.reject_labels(block);
             match block.kind.name.as_str() {
                 "api_keys" => {
-                    let b = self.settings(&block.body, "`api_keys`", &["header", "prefix", "roles"], &[]);
-                    let header = b.get("header").and_then(|e| self.string_value(e)).unwrap_or_else(|| "X-Api-Key".into());
-                    let prefix = b.get("prefix").and_then(|e| self.string_value(e)).unwrap_or_else(|| "sk_".into());
-                    let roles = b.get("roles").and_then(|e| self.ident_list(e)).unwrap_or_default().iter().map(|i| i.name.clone()).collect();
-                    auth.api_keys = Some(ApiKeys { header, prefix, roles });
+                    let b = self.settings(
+                        &block.body,
+                        "`api_keys`",
+                        &["header", "prefix", "roles"],
+                        &[],
+                    );
+                    let header = b
+                        .get("header")
+                        .and_then(|e| self.string_value(e))
+                        .unwrap_or_else(|| "X-Api-Key".into());
+                    let prefix = b
+                        .get("prefix")
+                        .and_then(|e| self.string_value(e))
+                        .unwrap_or_else(|| "sk_".into());
+                    let roles = b
+                        .get("roles")
+                        .and_then(|e| self.ident_list(e))
+                        .unwrap_or_default()
+                        .iter()
+                        .map(|i| i.name.clone())
+                        .collect();
+                    auth.api_keys = Some(ApiKeys {
+                        header,
+                        prefix,
+                        roles,
+                    });
                 }
                 "cookies" => {
-                    let b = self.settings(&block.body, "`cookies`", &["name", "same_site", "secure"], &[]);
-                    let name = b.get("name").and_then(|e| self.string_value(e)).unwrap_or_else(|| "session".into());
-                    let same_site = b.get("same_site").and_then(|e| self.keyword_value(e, &["strict", "lax", "none"])).unwrap_or("lax").to_string();
-                    let secure = b.get("secure").and_then(|e| self.bool_value(e)).unwrap_or(true);
-                    auth.cookies = Some(Cookies { name, same_site, secure });
+                    let b = self.settings(
+                        &block.body,
+                        "`cookies`",
+                        &["name", "same_site", "secure"],
+                        &[],
+                    );
+                    let name = b
+                        .get("name")
+                        .and_then(|e| self.string_value(e))
+                        .unwrap_or_else(|| "session".into());
+                    let same_site = b
+                        .get("same_site")
+                        .and_then(|e| self.keyword_value(e, &["strict", "lax", "none"]))
+                        .unwrap_or("lax")
+                        .to_string();
+                    let secure = b
+                        .get("secure")
+                        .and_then(|e| self.bool_value(e))
+                        .unwrap_or(true);
+                    auth.cookies = Some(Cookies {
+                        name,
+                        same_site,
+                        secure,
+                    });
                 }
                 "paths" => {
                     let b = self.settings(&block.body, "`paths`", AUTH_PATHS, &[]);
                     for p in AUTH_PATHS {
-                        if let Some(e) = b.get(p) {
-                            if let Some(v) = self.route_string(e) {
-                                auth.paths.insert((*p).to_string(), v);
-                            }
+                        if let Some(e) = b.get(p)
+                            && let Some(v) = self.route_string(e)
+                        {
+                            auth.paths.insert((*p).to_string(), v);
                         }
                     }
                 }
                 _ => {
-                    let b = self.settings(&block.body, "`response`", &["envelope", "token_field"], &[]);
+                    let b =
+                        self.settings(&block.body, "`response`", &["envelope", "token_field"], &[]);
                     auth.envelope = b.get("envelope").and_then(|e| self.string_value(e));
                     if let Some(t) = b.get("token_field").and_then(|e| self.string_value(e)) {
                         auth.token_field = t;
@@ -606,7 +1005,15 @@ impl<'a> Resolver<'a> {
         if v.starts_with('/') && !v.contains("//") && !v.contains(' ') {
             return Some(v);
         }
-        self.error(Diagnostic::error(Code::BAD_ROUTE, expr.span, "a path starts with `/` and has no spaces").with_label("invalid path").with_help("write `\"/users/login\"`"));
+        self.error(
+            Diagnostic::error(
+                Code::BAD_ROUTE,
+                expr.span,
+                "a path starts with `/` and has no spaces",
+            )
+            .with_label("invalid path")
+            .with_help("write `\"/users/login\"`"),
+        );
         None
     }
 }

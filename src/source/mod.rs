@@ -16,13 +16,21 @@ pub struct Span {
 
 impl Span {
     pub fn new(file: FileId, start: usize, end: usize) -> Self {
-        Self { file, start: to_u32(start), end: to_u32(end) }
+        Self {
+            file,
+            start: to_u32(start),
+            end: to_u32(end),
+        }
     }
 
     /// The smallest span covering both.
     #[must_use]
     pub fn to(self, other: Span) -> Span {
-        Span { file: self.file, start: self.start.min(other.start), end: self.end.max(other.end) }
+        Span {
+            file: self.file,
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
     }
 
     pub fn len(self) -> usize {
@@ -72,7 +80,11 @@ impl SourceMap {
 
     pub fn add(&mut self, name: impl Into<String>, text: impl Into<String>) -> FileId {
         let id = FileId(to_u32(self.files.len()));
-        self.files.push(SourceFile { id, name: name.into(), text: text.into() });
+        self.files.push(SourceFile {
+            id,
+            name: name.into(),
+            text: text.into(),
+        });
         id
     }
 
@@ -93,12 +105,17 @@ impl SourceMap {
     pub fn location(&self, span: Span) -> Location<'_> {
         let file = self.get(span.file);
         let (line, col) = file.line_col(span.start);
-        Location { file: &file.name, line, col }
+        Location {
+            file: &file.name,
+            line,
+            col,
+        }
     }
 
     pub fn snippet(&self, span: Span) -> &str {
         let text = &self.get(span.file).text;
-        text.get(span.start as usize..span.end as usize).unwrap_or("")
+        text.get(span.start as usize..span.end as usize)
+            .unwrap_or("")
     }
 }
 

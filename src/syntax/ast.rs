@@ -47,7 +47,10 @@ pub enum ItemKind {
 pub enum Use {
     File(StringLit),
     /// `use std.types`: the segments after `std`.
-    Std { module: String, span: Span },
+    Std {
+        module: String,
+        span: Span,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -75,9 +78,19 @@ pub struct Member {
 #[derive(Debug, Clone, PartialEq)]
 pub enum MemberKind {
     Field(Field),
-    Include { mixin: Ident, attrs: Vec<Attribute> },
-    Index { kind: IndexKind, columns: Vec<Ident>, attrs: Vec<Attribute> },
-    Check { expr: Expr, attrs: Vec<Attribute> },
+    Include {
+        mixin: Ident,
+        attrs: Vec<Attribute>,
+    },
+    Index {
+        kind: IndexKind,
+        columns: Vec<Ident>,
+        attrs: Vec<Attribute>,
+    },
+    Check {
+        expr: Expr,
+        attrs: Vec<Attribute>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,15 +125,28 @@ pub struct TypeExpr {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum TypeKind {
-    Ref { target: Path, optional: bool },
-    Many { target: Path },
-    Scalar { name: Ident, args: Option<TypeArgs>, optional: bool },
+    Ref {
+        target: Path,
+        optional: bool,
+    },
+    Many {
+        target: Path,
+    },
+    Scalar {
+        name: Ident,
+        args: Option<TypeArgs>,
+        optional: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TypeArgs {
     /// `string(1..200)`, `string(..64)`.
-    Range { min: Option<i64>, max: Option<i64>, span: Span },
+    Range {
+        min: Option<i64>,
+        max: Option<i64>,
+        span: Span,
+    },
     /// `decimal(12, 2)`.
     List { values: Vec<i64>, span: Span },
 }
@@ -274,7 +300,11 @@ pub struct Path {
 
 impl Path {
     pub fn dotted(&self) -> String {
-        self.segments.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(".")
+        self.segments
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect::<Vec<_>>()
+            .join(".")
     }
 
     /// The single name of a one-segment path.
@@ -297,13 +327,29 @@ pub enum ExprKind {
     Or(Vec<Expr>),
     And(Vec<Expr>),
     Not(Box<Expr>),
-    Compare { op: CmpOp, lhs: Box<Expr>, rhs: Box<Expr> },
+    Compare {
+        op: CmpOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
     /// `>= 0` in a field check: the field is the left side.
-    Partial { op: CmpOp, rhs: Box<Expr> },
+    Partial {
+        op: CmpOp,
+        rhs: Box<Expr>,
+    },
     /// `1..1000`, `0..`, `..64`.
-    Range { min: Option<Number>, max: Option<Number> },
-    Env { name: StringLit, default: Option<Literal> },
-    Call { name: Ident, args: Vec<Arg> },
+    Range {
+        min: Option<Number>,
+        max: Option<Number>,
+    },
+    Env {
+        name: StringLit,
+        default: Option<Literal>,
+    },
+    Call {
+        name: Ident,
+        args: Vec<Arg>,
+    },
     List(Vec<Expr>),
     Literal(Literal),
     Path(Path),
@@ -355,7 +401,11 @@ impl Number {
 pub enum Literal {
     Str(StringLit),
     Number(Number, Span),
-    Duration { value: u64, unit: DurationUnit, span: Span },
+    Duration {
+        value: u64,
+        unit: DurationUnit,
+        span: Span,
+    },
     Bool(bool, Span),
     Null(Span),
 }

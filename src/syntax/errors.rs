@@ -6,7 +6,12 @@ use super::parser::Rule;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::source::{FileId, Span};
 
-pub(super) fn syntax_error(err: &pest::error::Error<Rule>, file: FileId, offset: usize, text: &str) -> Diagnostic {
+pub(super) fn syntax_error(
+    err: &pest::error::Error<Rule>,
+    file: FileId,
+    offset: usize,
+    text: &str,
+) -> Diagnostic {
     let pos = match err.location {
         InputLocation::Pos(p) => p,
         InputLocation::Span((start, _)) => start,
@@ -17,16 +22,26 @@ pub(super) fn syntax_error(err: &pest::error::Error<Rule>, file: FileId, offset:
         ErrorVariant::ParsingError { positives, .. } => describe(positives),
         ErrorVariant::CustomError { message } => message.clone(),
     };
-    let found_text = if found.is_empty() { "the end of the file".to_string() } else { format!("`{found}`") };
-    Diagnostic::error(Code::SYNTAX, span, format!("expected {expected}, found {found_text}"))
-        .with_label(format!("expected {expected}"))
-        .with_help(help_for(&err.variant, found))
+    let found_text = if found.is_empty() {
+        "the end of the file".to_string()
+    } else {
+        format!("`{found}`")
+    };
+    Diagnostic::error(
+        Code::SYNTAX,
+        span,
+        format!("expected {expected}, found {found_text}"),
+    )
+    .with_label(format!("expected {expected}"))
+    .with_help(help_for(&err.variant, found))
 }
 
 /// The token at `pos`: a word, or one character.
 fn found_at(text: &str, pos: usize) -> &str {
     let rest = text.get(pos..).unwrap_or("");
-    let word_len = rest.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(rest.len());
+    let word_len = rest
+        .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .unwrap_or(rest.len());
     if word_len > 0 {
         return &rest[..word_len];
     }

@@ -47,11 +47,17 @@ impl Builder<'_> {
     /// blanks pest skips when no doc comment is present.
     fn span_from_children(&self, pair: &P<'_>) -> Span {
         let full = self.span(pair);
-        pair.clone().into_inner().next().map_or(full, |first| Span { start: self.span(&first).start, ..full })
+        pair.clone().into_inner().next().map_or(full, |first| Span {
+            start: self.span(&first).start,
+            ..full
+        })
     }
 
     pub fn items(&self, file: P<'_>) -> Vec<Item> {
-        file.into_inner().filter(|p| p.as_rule() == Rule::item).map(|p| self.item(p)).collect()
+        file.into_inner()
+            .filter(|p| p.as_rule() == Rule::item)
+            .map(|p| self.item(p))
+            .collect()
     }
 
     fn item(&self, pair: P<'_>) -> Item {
@@ -102,7 +108,11 @@ impl Builder<'_> {
                 _ => {}
             }
         }
-        Service { name: expect(name), attrs, body: expect(body) }
+        Service {
+            name: expect(name),
+            attrs,
+            body: expect(body),
+        }
     }
 
     fn entity(&self, pair: P<'_>) -> Entity {
@@ -117,7 +127,11 @@ impl Builder<'_> {
                 _ => {}
             }
         }
-        Entity { name: expect(name), attrs, members }
+        Entity {
+            name: expect(name),
+            attrs,
+            members,
+        }
     }
 
     fn member(&self, pair: P<'_>) -> Member {
@@ -134,7 +148,11 @@ impl Builder<'_> {
                 _ => {}
             }
         }
-        Member { docs, kind: expect(kind), span }
+        Member {
+            docs,
+            kind: expect(kind),
+            span,
+        }
     }
 
     fn field(&self, pair: P<'_>) -> Field {
@@ -149,7 +167,11 @@ impl Builder<'_> {
                 _ => {}
             }
         }
-        Field { name: expect(name), ty: expect(ty), attrs }
+        Field {
+            name: expect(name),
+            ty: expect(ty),
+            attrs,
+        }
     }
 
     fn include(&self, pair: P<'_>) -> MemberKind {
@@ -162,7 +184,10 @@ impl Builder<'_> {
                 _ => {}
             }
         }
-        MemberKind::Include { mixin: expect(mixin), attrs }
+        MemberKind::Include {
+            mixin: expect(mixin),
+            attrs,
+        }
     }
 
     fn index_decl(&self, pair: P<'_>) -> MemberKind {
@@ -183,7 +208,11 @@ impl Builder<'_> {
                 _ => {}
             }
         }
-        MemberKind::Index { kind, columns, attrs }
+        MemberKind::Index {
+            kind,
+            columns,
+            attrs,
+        }
     }
 
     fn check_decl(&self, pair: P<'_>) -> MemberKind {
@@ -196,7 +225,10 @@ impl Builder<'_> {
                 _ => {}
             }
         }
-        MemberKind::Check { expr: expect(expr), attrs }
+        MemberKind::Check {
+            expr: expect(expr),
+            attrs,
+        }
     }
 
     fn type_expr(&self, pair: P<'_>) -> TypeExpr {
@@ -213,11 +245,19 @@ impl Builder<'_> {
                         _ => {}
                     }
                 }
-                TypeKind::Ref { target: expect(target), optional }
+                TypeKind::Ref {
+                    target: expect(target),
+                    optional,
+                }
             }
             Rule::many_type => {
-                let target = inner.into_inner().find(|p| p.as_rule() == Rule::path).map(|p| self.path(p));
-                TypeKind::Many { target: expect(target) }
+                let target = inner
+                    .into_inner()
+                    .find(|p| p.as_rule() == Rule::path)
+                    .map(|p| self.path(p));
+                TypeKind::Many {
+                    target: expect(target),
+                }
             }
             _ => return self.scalar_type(inner),
         };
@@ -237,7 +277,14 @@ impl Builder<'_> {
                 _ => {}
             }
         }
-        TypeExpr { kind: TypeKind::Scalar { name: expect(name), args, optional }, span }
+        TypeExpr {
+            kind: TypeKind::Scalar {
+                name: expect(name),
+                args,
+                optional,
+            },
+            span,
+        }
     }
 
     fn type_args(&self, pair: P<'_>) -> TypeArgs {
@@ -247,9 +294,19 @@ impl Builder<'_> {
             Rule::range => {
                 let text = inner.as_str();
                 let (lo, hi) = text.split_once("..").unwrap_or((text, ""));
-                TypeArgs::Range { min: lo.trim().parse().ok(), max: hi.trim().parse().ok(), span }
+                TypeArgs::Range {
+                    min: lo.trim().parse().ok(),
+                    max: hi.trim().parse().ok(),
+                    span,
+                }
             }
-            _ => TypeArgs::List { values: inner.into_inner().filter_map(|p| p.as_str().parse().ok()).collect(), span },
+            _ => TypeArgs::List {
+                values: inner
+                    .into_inner()
+                    .filter_map(|p| p.as_str().parse().ok())
+                    .collect(),
+                span,
+            },
         }
     }
 
@@ -265,7 +322,11 @@ impl Builder<'_> {
                 _ => {}
             }
         }
-        Enum { name: expect(name), attrs, variants }
+        Enum {
+            name: expect(name),
+            attrs,
+            variants,
+        }
     }
 
     fn variant(&self, pair: P<'_>) -> Variant {
@@ -280,7 +341,11 @@ impl Builder<'_> {
                 _ => {}
             }
         }
-        Variant { docs, name: expect(name), attrs }
+        Variant {
+            docs,
+            name: expect(name),
+            attrs,
+        }
     }
 
     fn type_alias(&self, pair: P<'_>) -> TypeAlias {
@@ -295,7 +360,11 @@ impl Builder<'_> {
                 _ => {}
             }
         }
-        TypeAlias { name: expect(name), ty: expect(ty), attrs }
+        TypeAlias {
+            name: expect(name),
+            ty: expect(ty),
+            attrs,
+        }
     }
 
     fn resource(&self, pair: P<'_>) -> Resource {
@@ -314,7 +383,13 @@ impl Builder<'_> {
                 _ => {}
             }
         }
-        Resource { name: expect(name), entity: expect(entity), path: expect(path), attrs, body: expect(body) }
+        Resource {
+            name: expect(name),
+            entity: expect(entity),
+            path: expect(path),
+            attrs,
+            body: expect(body),
+        }
     }
 
     fn policy(&self, pair: P<'_>) -> Policy {
@@ -327,7 +402,10 @@ impl Builder<'_> {
                 _ => {}
             }
         }
-        Policy { name: expect(name), expr: expect(expr) }
+        Policy {
+            name: expect(name),
+            expr: expect(expr),
+        }
     }
 
     fn event(&self, pair: P<'_>) -> Event {
@@ -342,7 +420,11 @@ impl Builder<'_> {
                 _ => {}
             }
         }
-        Event { name: expect(name), attrs, body: expect(body) }
+        Event {
+            name: expect(name),
+            attrs,
+            body: expect(body),
+        }
     }
 
     fn settings_item(&self, pair: P<'_>) -> SettingsItem {
@@ -365,7 +447,12 @@ impl Builder<'_> {
                 _ => {}
             }
         }
-        SettingsItem { kind, name, attrs, body: expect(body) }
+        SettingsItem {
+            kind,
+            name,
+            attrs,
+            body: expect(body),
+        }
     }
 
     fn settings_body(&self, pair: P<'_>) -> SettingsBody {
@@ -385,13 +472,20 @@ impl Builder<'_> {
                     let mut it = p.into_inner();
                     let key = it.next().map(|k| self.ident(k));
                     let value = it.next().map(|v| self.expr(v));
-                    kind = Some(EntryKind::Setting { key: expect(key), value: expect(value) });
+                    kind = Some(EntryKind::Setting {
+                        key: expect(key),
+                        value: expect(value),
+                    });
                 }
                 Rule::block => kind = Some(EntryKind::Block(self.block(p))),
                 _ => {}
             }
         }
-        Entry { docs, kind: expect(kind), span }
+        Entry {
+            docs,
+            kind: expect(kind),
+            span,
+        }
     }
 
     fn block(&self, pair: P<'_>) -> Block {
@@ -414,7 +508,12 @@ impl Builder<'_> {
                 _ => {}
             }
         }
-        Block { kind: expect(kind), labels, attrs, body: expect(body) }
+        Block {
+            kind: expect(kind),
+            labels,
+            attrs,
+            body: expect(body),
+        }
     }
 
     fn attribute(&self, pair: P<'_>) -> Attribute {
@@ -428,7 +527,11 @@ impl Builder<'_> {
                 _ => {}
             }
         }
-        Attribute { name: expect(name), args, span }
+        Attribute {
+            name: expect(name),
+            args,
+            span,
+        }
     }
 
     fn arg(&self, pair: P<'_>) -> Arg {
@@ -442,29 +545,53 @@ impl Builder<'_> {
                 _ => {}
             }
         }
-        Arg { name, value: expect(value), span }
+        Arg {
+            name,
+            value: expect(value),
+            span,
+        }
     }
 
     /// An `expr` pair: a flat run of operands and operators, folded by precedence.
     fn expr(&self, pair: P<'_>) -> Expr {
         let span = self.span(&pair);
         let mut inner = pair.into_inner().peekable();
-        if inner.peek().is_some_and(|p| p.as_rule() == Rule::partial_cmp) {
+        if inner
+            .peek()
+            .is_some_and(|p| p.as_rule() == Rule::partial_cmp)
+        {
             let partial = inner.next().unwrap_or_else(|| unreachable!("peeked"));
             let mut it = partial.into_inner();
             let op = it.next().map_or(CmpOp::Eq, |p| cmp_op(&p));
             let rhs = it.next().map(|p| self.operand(p));
-            return Expr { kind: ExprKind::Partial { op, rhs: Box::new(expect(rhs)) }, span };
+            return Expr {
+                kind: ExprKind::Partial {
+                    op,
+                    rhs: Box::new(expect(rhs)),
+                },
+                span,
+            };
         }
         PRATT
             .map_primary(|p| self.operand(p))
-            .map_prefix(|op, rhs| Expr { span: self.span(&op).to(rhs.span), kind: ExprKind::Not(Box::new(rhs)) })
+            .map_prefix(|op, rhs| Expr {
+                span: self.span(&op).to(rhs.span),
+                kind: ExprKind::Not(Box::new(rhs)),
+            })
             .map_infix(|lhs, op, rhs| {
                 let span = lhs.span.to(rhs.span);
                 let kind = match op.as_rule() {
-                    Rule::or_op => ExprKind::Or(flatten(lhs, rhs, |k| matches!(k, ExprKind::Or(_)))),
-                    Rule::and_op => ExprKind::And(flatten(lhs, rhs, |k| matches!(k, ExprKind::And(_)))),
-                    _ => ExprKind::Compare { op: cmp_op(&op), lhs: Box::new(lhs), rhs: Box::new(rhs) },
+                    Rule::or_op => {
+                        ExprKind::Or(flatten(lhs, rhs, |k| matches!(k, ExprKind::Or(_))))
+                    }
+                    Rule::and_op => {
+                        ExprKind::And(flatten(lhs, rhs, |k| matches!(k, ExprKind::And(_))))
+                    }
+                    _ => ExprKind::Compare {
+                        op: cmp_op(&op),
+                        lhs: Box::new(lhs),
+                        rhs: Box::new(rhs),
+                    },
                 };
                 Expr { kind, span }
             })
@@ -476,13 +603,26 @@ impl Builder<'_> {
         match pair.as_rule() {
             Rule::paren => {
                 let inner = pair.into_inner().next().map(|p| self.expr(p));
-                Expr { kind: ExprKind::Paren(Box::new(expect(inner))), span }
+                Expr {
+                    kind: ExprKind::Paren(Box::new(expect(inner))),
+                    span,
+                }
             }
             Rule::range_lit => {
                 let text = pair.as_str();
                 let (lo, hi) = text.split_once("..").unwrap_or((text, ""));
-                let num = |s: &str| (!s.is_empty()).then(|| Number { text: s.to_string() });
-                Expr { kind: ExprKind::Range { min: num(lo), max: num(hi) }, span }
+                let num = |s: &str| {
+                    (!s.is_empty()).then(|| Number {
+                        text: s.to_string(),
+                    })
+                };
+                Expr {
+                    kind: ExprKind::Range {
+                        min: num(lo),
+                        max: num(hi),
+                    },
+                    span,
+                }
             }
             Rule::env_call => {
                 let mut name = None;
@@ -494,7 +634,13 @@ impl Builder<'_> {
                         _ => {}
                     }
                 }
-                Expr { kind: ExprKind::Env { name: expect(name), default }, span }
+                Expr {
+                    kind: ExprKind::Env {
+                        name: expect(name),
+                        default,
+                    },
+                    span,
+                }
             }
             Rule::call => {
                 let mut name = None;
@@ -506,16 +652,31 @@ impl Builder<'_> {
                         _ => {}
                     }
                 }
-                Expr { kind: ExprKind::Call { name: expect(name), args }, span }
+                Expr {
+                    kind: ExprKind::Call {
+                        name: expect(name),
+                        args,
+                    },
+                    span,
+                }
             }
-            Rule::list => Expr { kind: ExprKind::List(pair.into_inner().map(|p| self.expr(p)).collect()), span },
+            Rule::list => Expr {
+                kind: ExprKind::List(pair.into_inner().map(|p| self.expr(p)).collect()),
+                span,
+            },
             Rule::literal => {
                 let lit = self.literal(pair);
-                Expr { span: lit.span(), kind: ExprKind::Literal(lit) }
+                Expr {
+                    span: lit.span(),
+                    kind: ExprKind::Literal(lit),
+                }
             }
             Rule::path => {
                 let path = self.path(pair);
-                Expr { span: path.span, kind: ExprKind::Path(path) }
+                Expr {
+                    span: path.span,
+                    kind: ExprKind::Path(path),
+                }
             }
             rule => unreachable!("unexpected operand rule {rule:?}"),
         }
@@ -536,9 +697,18 @@ impl Builder<'_> {
                     "h" => DurationUnit::Hours,
                     _ => DurationUnit::Days,
                 };
-                Literal::Duration { value: digits.parse().unwrap_or(u64::MAX), unit, span }
+                Literal::Duration {
+                    value: digits.parse().unwrap_or(u64::MAX),
+                    unit,
+                    span,
+                }
             }
-            Rule::number => Literal::Number(Number { text: text.to_string() }, span),
+            Rule::number => Literal::Number(
+                Number {
+                    text: text.to_string(),
+                },
+                span,
+            ),
             Rule::boolean => Literal::Bool(text == "true", span),
             _ => Literal::Null(span),
         }
@@ -547,16 +717,25 @@ impl Builder<'_> {
     fn string(&self, pair: P<'_>) -> StringLit {
         let span = self.span(&pair);
         let raw = pair.into_inner().next().map_or("", |p| p.as_str());
-        StringLit { value: unescape(raw), span }
+        StringLit {
+            value: unescape(raw),
+            span,
+        }
     }
 
     fn path(&self, pair: P<'_>) -> Path {
         let span = self.span(&pair);
-        Path { segments: pair.into_inner().map(|p| self.ident(p)).collect(), span }
+        Path {
+            segments: pair.into_inner().map(|p| self.ident(p)).collect(),
+            span,
+        }
     }
 
     fn ident(&self, pair: P<'_>) -> Ident {
-        Ident { name: pair.as_str().to_string(), span: self.span(&pair) }
+        Ident {
+            name: pair.as_str().to_string(),
+            span: self.span(&pair),
+        }
     }
 }
 
@@ -576,7 +755,10 @@ fn flatten(lhs: Expr, rhs: Expr, same: fn(&ExprKind) -> bool) -> Vec<Expr> {
         let merge = same(&side.kind);
         match side.kind {
             ExprKind::Or(inner) | ExprKind::And(inner) if merge => parts.extend(inner),
-            kind => parts.push(Expr { kind, span: side.span }),
+            kind => parts.push(Expr {
+                kind,
+                span: side.span,
+            }),
         }
     }
     parts
@@ -596,7 +778,10 @@ fn cmp_op(pair: &P<'_>) -> CmpOp {
 
 fn doc_text(pair: P<'_>) -> String {
     let text = pair.into_inner().next().map_or("", |p| p.as_str());
-    text.strip_prefix(' ').unwrap_or(text).trim_end().to_string()
+    text.strip_prefix(' ')
+        .unwrap_or(text)
+        .trim_end()
+        .to_string()
 }
 
 /// Undoes the escapes a string literal may contain: `\"`, `\\`, `\n`, `\t`.
@@ -620,11 +805,15 @@ pub(crate) fn unescape(raw: &str) -> String {
 
 fn first(pair: P<'_>) -> P<'_> {
     // Every rule this is called on has at least one child by construction of the grammar.
-    pair.into_inner().next().unwrap_or_else(|| unreachable!("rule without children"))
+    pair.into_inner()
+        .next()
+        .unwrap_or_else(|| unreachable!("rule without children"))
 }
 
 fn inner_named<'i>(pair: P<'i>, rules: &[Rule]) -> P<'i> {
-    pair.into_inner().find(|p| rules.contains(&p.as_rule())).unwrap_or_else(|| unreachable!("missing child"))
+    pair.into_inner()
+        .find(|p| rules.contains(&p.as_rule()))
+        .unwrap_or_else(|| unreachable!("missing child"))
 }
 
 /// Unwraps a child the grammar guarantees. A `None` here is a bug in this file, not bad input.

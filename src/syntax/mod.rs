@@ -27,28 +27,54 @@ pub struct Parsed {
 /// Deeper nesting than this is rejected before pest sees it, so no input can exhaust the stack.
 const MAX_NESTING: usize = 64;
 
-const TOP_LEVEL_KEYWORDS: &[&str] =
-    &["use", "service", "entity", "mixin", "enum", "type", "resource", "policy", "event", "auth", "rate", "cache"];
+const TOP_LEVEL_KEYWORDS: &[&str] = &[
+    "use", "service", "entity", "mixin", "enum", "type", "resource", "policy", "event", "auth",
+    "rate", "cache",
+];
 
 pub fn parse(source: &SourceFile) -> Parsed {
     let text = source.text.as_str();
     let (comments, nesting_error) = scan_comments(source);
     if let Some(diagnostic) = nesting_error {
-        return Parsed { file: ast::File { items: Vec::new(), comments }, diagnostics: vec![diagnostic] };
+        return Parsed {
+            file: ast::File {
+                items: Vec::new(),
+                comments,
+            },
+            diagnostics: vec![diagnostic],
+        };
     }
     let builder = builder(source, &comments, 0);
     match SvcParser::parse(Rule::file, text) {
         Ok(mut pairs) => {
-            let items = pairs.next().map(|file| builder.items(file)).unwrap_or_default();
-            Parsed { file: ast::File { items, comments }, diagnostics: Vec::new() }
+            let items = pairs
+                .next()
+                .map(|file| builder.items(file))
+                .unwrap_or_default();
+            Parsed {
+                file: ast::File { items, comments },
+                diagnostics: Vec::new(),
+            }
         }
         Err(_) => parse_by_statement(source, comments),
     }
 }
 
-fn builder<'s>(source: &'s SourceFile, comments: &[ast::Comment], offset: usize) -> from_pairs::Builder<'s> {
-    let comment_ends = comments.iter().map(|c| (c.span.end as usize, c.span.start as usize)).collect();
-    from_pairs::Builder { file: source.id, offset, text: &source.text, comment_ends }
+fn builder<'s>(
+    source: &'s SourceFile,
+    comments: &[ast::Comment],
+    offset: usize,
+) -> from_pairs::Builder<'s> {
+    let comment_ends = comments
+        .iter()
+        .map(|c| (c.span.end as usize, c.span.start as usize))
+        .collect();
+    from_pairs::Builder {
+        file: source.id,
+        offset,
+        text: &source.text,
+        comment_ends,
+    }
 }
 
 fn parse_by_statement(source: &SourceFile, comments: Vec<ast::Comment>) -> Parsed {
@@ -58,11 +84,16 @@ fn parse_by_statement(source: &SourceFile, comments: Vec<ast::Comment>) -> Parse
         let chunk = &source.text[start..end];
         let builder = builder(source, &comments, start);
         match SvcParser::parse(Rule::file, chunk) {
-            Ok(mut pairs) => items.extend(pairs.next().map(|f| builder.items(f)).unwrap_or_default()),
+            Ok(mut pairs) => {
+                items.extend(pairs.next().map(|f| builder.items(f)).unwrap_or_default())
+            }
             Err(err) => diagnostics.push(errors::syntax_error(&err, source.id, start, chunk)),
         }
     }
-    Parsed { file: ast::File { items, comments }, diagnostics }
+    Parsed {
+        file: ast::File { items, comments },
+        diagnostics,
+    }
 }
 
 /// Byte ranges that each start at a top-level keyword (with its doc comments) at column 0.
@@ -84,12 +115,17 @@ fn statement_chunks(text: &str) -> Vec<(usize, usize)> {
     starts.dedup();
     let mut ends: Vec<usize> = starts.iter().skip(1).copied().collect();
     ends.push(text.len());
-    starts.into_iter().zip(ends).filter(|(s, e)| s < e).collect()
+    starts
+        .into_iter()
+        .zip(ends)
+        .filter(|(s, e)| s < e)
+        .collect()
 }
 
 fn starts_statement(line: &str) -> bool {
     TOP_LEVEL_KEYWORDS.iter().any(|kw| {
-        line.strip_prefix(kw).is_some_and(|rest| !rest.starts_with(|c: char| c.is_alphanumeric() || c == '_'))
+        line.strip_prefix(kw)
+            .is_some_and(|rest| !rest.starts_with(|c: char| c.is_alphanumeric() || c == '_'))
     })
 }
 
@@ -103,7 +139,10 @@ fn scan_comments(source: &SourceFile) -> (Vec<ast::Comment>, Option<Diagnostic>)
         match bytes[i] {
             b'"' => i = skip_string(bytes, i),
             b'/' if bytes.get(i + 1) == Some(&b'/') => {
-                let end = bytes[i..].iter().position(|&b| b == b'\n').map_or(bytes.len(), |p| i + p);
+                let end = bytes[i..]
+                    .iter()
+                    .position(|&b| b == b'\n')
+                    .map_or(bytes.len(), |p| i + p);
                 if bytes.get(i + 2) != Some(&b'/') {
                     let text = source.text[i + 2..end].trim_end().to_string();
                     let span = Span::new(source.id, i, i + 2 + text.len());
@@ -117,7 +156,9 @@ fn scan_comments(source: &SourceFile) -> (Vec<ast::Comment>, Option<Diagnostic>)
                     let span = Span::new(source.id, i, i + 1);
                     let diagnostic = Diagnostic::error(Code::SYNTAX, span, "nesting is too deep")
                         .with_label(format!("more than {MAX_NESTING} open brackets"))
-                        .with_help("split the expression or block; specs never need this much nesting");
+                        .with_help(
+                            "split the expression or block; specs never need this much nesting",
+                        );
                     return (comments, Some(diagnostic));
                 }
                 i += 1;
@@ -159,15 +200,24 @@ mod tests {
 
     #[test]
     fn recovers_at_next_statement() {
-        let parsed = parse_text("entity A {\n  x: \n}\nentity B {\n  y: int\n}\nenum C { a b }\nentity D { = }\n");
+        let parsed = parse_text(
+            "entity A {\n  x: \n}\nentity B {\n  y: int\n}\nenum C { a b }\nentity D { = }\n",
+        );
         assert_eq!(parsed.diagnostics.len(), 2);
         assert_eq!(parsed.file.items.len(), 2);
     }
 
     #[test]
     fn comments_are_collected_but_not_strings() {
-        let parsed = parse_text("// one\nentity A { x: string @pattern(\"a//b\") // two\n}\n/// doc\nenum E { a }\n");
-        let texts: Vec<_> = parsed.file.comments.iter().map(|c| c.text.as_str()).collect();
+        let parsed = parse_text(
+            "// one\nentity A { x: string @pattern(\"a//b\") // two\n}\n/// doc\nenum E { a }\n",
+        );
+        let texts: Vec<_> = parsed
+            .file
+            .comments
+            .iter()
+            .map(|c| c.text.as_str())
+            .collect();
         assert_eq!(texts, [" one", " two"]);
         assert!(parsed.diagnostics.is_empty());
     }

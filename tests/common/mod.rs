@@ -1,6 +1,6 @@
 //! Helpers shared by the integration tests.
 
-#![allow(clippy::disallowed_methods, dead_code)]
+#![allow(clippy::disallowed_methods, clippy::unwrap_used, dead_code)]
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -30,7 +30,13 @@ pub fn spec_roots(dir: &Path) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter_map(|p| if p.is_dir() { Some(p.join("main.svc")).filter(|m| m.is_file()) } else { p.extension().is_some_and(|x| x == "svc").then_some(p) })
+        .filter_map(|p| {
+            if p.is_dir() {
+                Some(p.join("main.svc")).filter(|m| m.is_file())
+            } else {
+                p.extension().is_some_and(|x| x == "svc").then_some(p)
+            }
+        })
         .collect();
     out.sort();
     out
@@ -58,7 +64,16 @@ pub fn compile(spec: &Path) -> Compilation {
 /// A readable name for a spec root: `shop` or `tracker`.
 pub fn spec_name(spec: &Path) -> String {
     let stem = spec.file_stem().unwrap().to_string_lossy().into_owned();
-    if stem == "main" { spec.parent().unwrap().file_name().unwrap().to_string_lossy().into_owned() } else { stem }
+    if stem == "main" {
+        spec.parent()
+            .unwrap()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned()
+    } else {
+        stem
+    }
 }
 
 /// All source files of a spec (without stdlib) under `//// name` headers.

@@ -1,0 +1,85 @@
+//! The `svcc` binary end to end: exit codes, output streams, every subcommand.
+
+#![allow(clippy::disallowed_methods)]
+
+use std::process::{Command, Output};
+
+mod common;
+
+fn svcc(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_svcc")).args(args).current_dir(common::repo_root()).output().unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn check_examples_passes() {
+    let out = svcc(&["check", "examples/"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("ok: examples/tracker/main.svc"));
+}
+
+#[test]
+fn check_reports_errors_and_fails() {
+    let dir = tempdir();
+    let spec = dir.join("bad.svc");
+    std::fs::write(&spec, "service s {\n  databases = [sqlite]\n  database_url = env(\"DATABASE_URL\")\n}\nentity A {\n  x: strng\n}\n").unwrap();
+    let out = svcc(&["check", spec.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("E102") && err.contains("unknown type `strng`") && err.contains("did you mean `string`?"), "{err}");
+}
+
+#[test]
+fn missing_file_is_a_clean_error() {
+    let out = svcc(&["check", "does/not/exist.svc"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("cannot read"), "{}", stderr(&out));
+}
+
+#[test]
+fn explain_knows_every_code() {
+    for code in svcc::diagnostics::ERROR_CODES {
+        let out = svcc(&["explain", code.code.0]);
+        assert!(out.status.success(), "explain {}", code.code);
+        assert!(String::from_utf8_lossy(&out.stdout).contains(code.title));
+    }
+    assert!(!svcc(&["explain", "E999"]).status.success());
+}
+
+#[test]
+fn fmt_check_accepts_examples_and_rejects_unformatted() {
+    let out = svcc(&["fmt", "--check", "examples/", "stdlib/"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let dir = tempdir();
+    let spec = dir.join("ugly.svc");
+    std::fs::write(&spec, "enum E{a b}\n").unwrap();
+    assert_eq!(svcc(&["fmt", "--check", spec.to_str().unwrap()]).status.code(), Some(1));
+    assert!(svcc(&["fmt", spec.to_str().unwrap()]).status.success());
+    assert_eq!(std::fs::read_to_string(&spec).unwrap(), "enum E {\n  a\n  b\n}\n");
+}
+
+#[test]
+fn graph_formats() {
+    for (format, marker) in [("dot", "digraph"), ("mermaid", "erDiagram"), ("ir", "migration order:")] {
+        let out = svcc(&["graph", "examples/shop.svc", "--format", format]);
+        assert!(out.status.success());
+        assert!(String::from_utf8_lossy(&out.stdout).contains(marker), "{format}");
+    }
+}
+
+#[test]
+fn std_lists_and_prints_modules() {
+    let out = svcc(&["std"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "std.mixins\nstd.policies\nstd.types\n");
+    let out = svcc(&["std", "mixins"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("mixin timestamps"));
+}
+
+fn tempdir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("svcc-cli-{}-{:?}", std::process::id(), std::thread::current().id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
