@@ -7,7 +7,11 @@ use std::process::{Command, Output};
 mod common;
 
 fn svcc(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_svcc")).args(args).current_dir(common::repo_root()).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_svcc"))
+        .args(args)
+        .current_dir(common::repo_root())
+        .output()
+        .unwrap()
 }
 
 fn stderr(o: &Output) -> String {
@@ -29,7 +33,12 @@ fn check_reports_errors_and_fails() {
     let out = svcc(&["check", spec.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
-    assert!(err.contains("E102") && err.contains("unknown type `strng`") && err.contains("did you mean `string`?"), "{err}");
+    assert!(
+        err.contains("E102")
+            && err.contains("unknown type `strng`")
+            && err.contains("did you mean `string`?"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -56,30 +65,52 @@ fn fmt_check_accepts_examples_and_rejects_unformatted() {
     let dir = tempdir();
     let spec = dir.join("ugly.svc");
     std::fs::write(&spec, "enum E{a b}\n").unwrap();
-    assert_eq!(svcc(&["fmt", "--check", spec.to_str().unwrap()]).status.code(), Some(1));
+    assert_eq!(
+        svcc(&["fmt", "--check", spec.to_str().unwrap()])
+            .status
+            .code(),
+        Some(1)
+    );
     assert!(svcc(&["fmt", spec.to_str().unwrap()]).status.success());
-    assert_eq!(std::fs::read_to_string(&spec).unwrap(), "enum E {\n  a\n  b\n}\n");
+    assert_eq!(
+        std::fs::read_to_string(&spec).unwrap(),
+        "enum E {\n  a\n  b\n}\n"
+    );
 }
 
 #[test]
 fn graph_formats() {
-    for (format, marker) in [("dot", "digraph"), ("mermaid", "erDiagram"), ("ir", "migration order:")] {
+    for (format, marker) in [
+        ("dot", "digraph"),
+        ("mermaid", "erDiagram"),
+        ("ir", "migration order:"),
+    ] {
         let out = svcc(&["graph", "examples/shop.svc", "--format", format]);
         assert!(out.status.success());
-        assert!(String::from_utf8_lossy(&out.stdout).contains(marker), "{format}");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains(marker),
+            "{format}"
+        );
     }
 }
 
 #[test]
 fn std_lists_and_prints_modules() {
     let out = svcc(&["std"]);
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "std.mixins\nstd.policies\nstd.types\n");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "std.mixins\nstd.policies\nstd.types\n"
+    );
     let out = svcc(&["std", "mixins"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("mixin timestamps"));
 }
 
 fn tempdir() -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("svcc-cli-{}-{:?}", std::process::id(), std::thread::current().id()));
+    let dir = std::env::temp_dir().join(format!(
+        "svcc-cli-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }

@@ -283,7 +283,10 @@ impl Resolver<'_> {
                 match name.name.as_str() {
                     "public" => Some(AuthRule::Public),
                     "authenticated" => Some(AuthRule::Authenticated),
-                    "api_key" => Some(AuthRule::ApiKey(None)),
+                    "api_key" => {
+                        self.check_api_key_scope_declared(name);
+                        Some(AuthRule::ApiKey(None))
+                    }
                     _ => self.policy_rule(entity, name, policies),
                 }
             }
@@ -378,7 +381,9 @@ impl Resolver<'_> {
                 Some(AuthRule::Role(role.name.clone()))
             }
             ("api_key", Some(ast::ExprKind::Path(p))) if p.single().is_some() => {
-                Some(AuthRule::ApiKey(Some(p.segments[0].name.clone())))
+                let scope = &p.segments[0];
+                self.check_api_key_scope(scope);
+                Some(AuthRule::ApiKey(Some(scope.name.clone())))
             }
             ("owner", Some(ast::ExprKind::Path(p))) => {
                 let path = self.field_path(entity, &p.segments)?;
@@ -422,6 +427,50 @@ impl Resolver<'_> {
                 None
             }
         }
+    }
+
+    /// `api_key` needs an `api_keys` block in `auth`.
+    fn check_api_key_scope_declared(&mut self, at: &ast::Ident) -> bool {
+        if self.ir.auth.as_ref().is_some_and(|a| a.api_keys.is_some()) {
+            return true;
+        }
+        self.error(
+            Diagnostic::error(Code::MISSING, at.span, "API keys are not enabled")
+                .with_label("no `api_keys` block in `auth`")
+                .with_help("add `api_keys { header = \"X-Api-Key\"  prefix = \"sk_\"  roles = [bot] }` to the auth block"),
+        );
+        false
+    }
+
+    fn check_api_key_scope(&mut self, scope: &ast::Ident) {
+        if !self.check_api_key_scope_declared(scope) {
+            return;
+        }
+        let roles = self
+            .ir
+            .auth
+            .as_ref()
+            .and_then(|a| a.api_keys.as_ref())
+            .map(|k| k.roles.clone())
+            .unwrap_or_default();
+        if roles.contains(&scope.name) {
+            return;
+        }
+        let help = Resolver::suggest(&scope.name, roles.iter()).unwrap_or_else(|| {
+            format!(
+                "API key roles are declared in `auth {{ api_keys {{ roles = [...] }} }}`: {}",
+                roles.join(", ")
+            )
+        });
+        self.error(
+            Diagnostic::error(
+                Code::UNKNOWN_NAME,
+                scope.span,
+                format!("unknown API key role `{}`", scope.name),
+            )
+            .with_label("not an API key role")
+            .with_help(help),
+        );
     }
 
     fn check_role(&mut self, role: &ast::Ident) {

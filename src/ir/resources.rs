@@ -124,6 +124,12 @@ impl<'a> Resolver<'a> {
                 }
             }
         }
+        // A resource-level `rate` applies to every operation that names none.
+        if let Some(rate) = s.get("rate").and_then(|e| self.rate_ref(e)) {
+            for op in r.operations.iter_mut().filter(|op| op.rate.is_none()) {
+                op.rate = Some(rate);
+            }
+        }
         r
     }
 
