@@ -4,6 +4,7 @@
 //! `load` (files + imports, parsed by `syntax`) → `ir` (resolved, typed graph) → `check`
 //! (readiness rules) → `lower` (SQL, Rust, docs, OpenAPI). Only `cli` touches the disk.
 
+pub mod check;
 pub mod diagnostics;
 pub mod ir;
 pub mod load;
@@ -32,7 +33,7 @@ impl Compilation {
     }
 }
 
-/// Loads, parses and resolves the spec rooted at `root`.
+/// Loads, parses, resolves and checks the spec rooted at `root`.
 pub fn compile(root: &Path, fs: &dyn FileSystem) -> io::Result<Compilation> {
     Ok(front_end(load::load(root, fs)?))
 }
@@ -42,9 +43,14 @@ pub fn compile_text(name: &str, text: &str, fs: &dyn FileSystem) -> Compilation 
     front_end(load::load_text(name, text, fs))
 }
 
+/// Parses and resolves; readiness rules run only on a spec that resolved cleanly, since
+/// their findings on a half-resolved model would be noise.
 fn front_end(ws: load::Workspace) -> Compilation {
     let (ir, mut diagnostics) = ir::lower(&ws.files);
     diagnostics.extend(ws.diagnostics);
+    if !diagnostics.iter().any(Diagnostic::is_error) {
+        diagnostics.extend(check::check(&ir));
+    }
     diagnostics::sort(&mut diagnostics);
     Compilation {
         sources: ws.sources,

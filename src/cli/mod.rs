@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use svcc::check::{RULES, find_rule, rules_markdown};
 use svcc::diagnostics::{ERROR_CODES, Renderer, explain_error};
 use svcc::load::{FileSystem, STDLIB};
 use svcc::{Compilation, compile};
@@ -45,8 +46,14 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
-    /// Explain a diagnostic code, e.g. `svcc explain E102`.
+    /// Explain a diagnostic code or rule, e.g. `svcc explain E102` or `svcc explain SVC101`.
     Explain { code: String },
+    /// List the readiness rules.
+    Rules {
+        /// Print the rules' full documentation as Markdown (the "Readiness rules" section of spec.md).
+        #[arg(long)]
+        markdown: bool,
+    },
     /// List the standard library modules, or print one.
     Std { module: Option<String> },
 }
@@ -74,6 +81,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Graph { spec, format } => graph(&spec, format),
         Command::Fmt { paths, check } => fmt::run(&paths, check),
         Command::Explain { code } => explain(&code),
+        Command::Rules { markdown } => rules(markdown),
         Command::Std { module } => stdlib(module.as_deref()),
     };
     match result {
@@ -171,12 +179,39 @@ fn explain(code: &str) -> io::Result<ExitCode> {
         println!("{}: {}\n\n{}", e.code, e.title, e.explanation);
         return Ok(ExitCode::SUCCESS);
     }
-    let known: Vec<&str> = ERROR_CODES.iter().map(|c| c.code.0).collect();
+    if let Some(rule) = find_rule(code) {
+        println!(
+            "{} ({}, {} by default): {}\n\n{}",
+            rule.code,
+            rule.name,
+            rule.severity.as_str(),
+            rule.summary,
+            rule.documentation()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let last = ERROR_CODES.last().map_or("E001", |c| c.code.0);
     eprintln!(
-        "error: unknown code `{code}`; known codes: {}",
-        known.join(", ")
+        "error: unknown code `{code}`; `svcc rules` lists the readiness rules, error codes run from E001 to {last}"
     );
     Ok(ExitCode::FAILURE)
+}
+
+fn rules(markdown: bool) -> io::Result<ExitCode> {
+    if markdown {
+        print!("{}", rules_markdown());
+        return Ok(ExitCode::SUCCESS);
+    }
+    for rule in RULES {
+        println!(
+            "{}  {:<28} {:<8} {}",
+            rule.code,
+            rule.name,
+            rule.severity.as_str(),
+            rule.summary
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn stdlib(module: Option<&str>) -> io::Result<ExitCode> {

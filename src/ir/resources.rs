@@ -161,7 +161,11 @@ impl<'a> Resolver<'a> {
             && let Some(idx) = self.field_index(&e, ident)
         {
             let f = &e.fields[idx];
-            if !(f.flags.unique || f.flags.primary || e.primary_key == [idx]) {
+            if !(f.flags.unique
+                || f.flags.primary
+                || e.primary_key == [idx]
+                || e.indexes.iter().any(|i| i.unique && i.columns == [idx]))
+            {
                 self.error(
                     Diagnostic::error(
                         Code::BAD_VALUE,

@@ -778,7 +778,11 @@ impl<'a> Resolver<'a> {
         };
         let s = self.settings(&decl.node.body, "the auth block", AUTH_KEYS, AUTH_BLOCKS);
         self.reject_attrs(&decl.node.attrs, "the auth block");
-        let span = decl.span;
+        // Point at the `auth` keyword, not the whole block.
+        let span = Span {
+            end: decl.span.start + 4,
+            ..decl.span
+        };
         let Some(identity) = self.auth_identity(&s, span) else {
             return;
         };
