@@ -8,6 +8,7 @@ pub mod check;
 pub mod diagnostics;
 pub mod ir;
 pub mod load;
+pub mod lower;
 pub mod source;
 pub mod syntax;
 

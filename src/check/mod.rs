@@ -69,10 +69,13 @@ pub(crate) fn all_allows(ir: &Ir) -> Vec<&Allow> {
 /// tomorrow: report it so it is removed.
 fn unused_allows(ir: &Ir, used: &[crate::source::Span]) -> Vec<Diagnostic> {
     let rule = &registry::UNUSED_ALLOW;
-    let Some(severity) = severity_of(ir, rule) else { return Vec::new() };
+    let Some(severity) = severity_of(ir, rule) else {
+        return Vec::new();
+    };
     // Unused allows are found after the rules ran, outside any element's scope: only a
     // service-wide `@allow(SVC003, reason: ...)` suppresses them.
-    let names_rule = |a: &Allow| a.reason.is_some() && find_rule(&a.code).is_some_and(|r| r.code == rule.code);
+    let names_rule =
+        |a: &Allow| a.reason.is_some() && find_rule(&a.code).is_some_and(|r| r.code == rule.code);
     if ir.service.allows.iter().any(names_rule) {
         return Vec::new();
     }
@@ -81,9 +84,13 @@ fn unused_allows(ir: &Ir, used: &[crate::source::Span]) -> Vec<Diagnostic> {
         .filter(|a| a.reason.is_some() && !used.contains(&a.span))
         .filter(|a| find_rule(&a.code).is_some_and(|r| severity_of(ir, r).is_some()))
         .map(|a| {
-            let mut d = Diagnostic::error(Code(rule.code), a.span, format!("`@allow({})` suppresses nothing here", a.code))
-                .with_label("unused suppression")
-                .with_help("remove it; the rule it names has no finding on this element");
+            let mut d = Diagnostic::error(
+                Code(rule.code),
+                a.span,
+                format!("`@allow({})` suppresses nothing here", a.code),
+            )
+            .with_label("unused suppression")
+            .with_help("remove it; the rule it names has no finding on this element");
             d.severity = severity;
             d
         })
