@@ -7,9 +7,11 @@ use common::*;
 fn snapshot_ir(spec: &std::path::Path) {
     let c = compile(spec);
     let rendered = svcc::diagnostics::render_plain(&c.sources, &c.diagnostics);
+    // Valid fixtures show the front end; readiness findings are the rules tests' business.
+    let front_end_errors = c.diagnostics.iter().any(|d| d.code.0.starts_with('E'));
     assert!(
-        c.diagnostics.is_empty(),
-        "{} has diagnostics:\n{rendered}",
+        !front_end_errors,
+        "{} has front-end errors:\n{rendered}",
         spec.display()
     );
     let text = format!(

@@ -33,7 +33,7 @@ const FIELD_ATTRS: &[&str] = &[
     "on_write",
     "allow",
 ];
-const MANY_ATTRS: &[&str] = &["via", "through", "json", "write_by", "allow"];
+const MANY_ATTRS: &[&str] = &["via", "through", "json", "write_by"];
 const INDEX_ATTRS: &[&str] = &["where", "using", "name", "allow"];
 const BUILTIN_TYPES: &[&str] = &[
     "uuid",
@@ -120,10 +120,32 @@ impl<'a> Resolver<'a> {
             let field = self.field(id, &mut entity, f, &m.member.docs, m.origin.clone());
             entity.fields.push(field);
         }
+        self.duplicate_columns(&entity);
         self.primary_key(&mut entity, &members);
         self.pending_directives
             .push((id, members.iter().map(|m| m.member).collect()));
         entity
+    }
+
+    /// Two fields may not share a column (`user` and `user_id` both map to `user_id`).
+    fn duplicate_columns(&mut self, entity: &Entity) {
+        for (i, f) in entity.fields.iter().enumerate() {
+            if let Some(first) = entity.fields[..i].iter().find(|o| o.column == f.column) {
+                self.error(
+                    Diagnostic::error(
+                        Code::DUPLICATE,
+                        f.span,
+                        format!(
+                            "`{}` and `{}` would both be stored in column `{}`",
+                            first.name, f.name, f.column
+                        ),
+                    )
+                    .with_label("same column")
+                    .with_secondary(first.span, "first here")
+                    .with_help("rename one of the fields; references are stored as `<name>_id`"),
+                );
+            }
+        }
     }
 
     fn entity_attrs(&mut self, entity: &mut Entity, attrs: &[ast::Attribute]) {
@@ -211,23 +233,9 @@ impl<'a> Resolver<'a> {
             column: names::snake_case(&f.name.name),
             name: f.name.name.clone(),
             docs: docs.to_vec(),
-            ty: FieldType::Text,
-            alias: None,
-            optional: false,
-            default: None,
-            flags: FieldFlags::default(),
-            length: None,
-            range: None,
-            pattern: None,
-            checks: Vec::new(),
-            json_name: None,
-            renamed_from: None,
-            auto: None,
-            relation: None,
             origin,
-            allows: Vec::new(),
-            span: f.name.span,
             type_span: f.ty.span,
+            ..placeholder_field(f.name.span)
         };
         let mut on_delete = None;
         let mut no_index = None;
@@ -253,6 +261,21 @@ impl<'a> Resolver<'a> {
         }
         for a in &f.attrs {
             self.field_attr(entity, &mut field, a, &mut on_delete, &mut no_index);
+        }
+        if let (FieldType::Ref(_), Some(OnDelete::SetNull), false) =
+            (&field.ty, on_delete, field.optional)
+        {
+            self.error(
+                Diagnostic::error(
+                    Code::BAD_ARGUMENTS,
+                    f.ty.span,
+                    "`set_null` on a required reference",
+                )
+                .with_label("the column cannot be null")
+                .with_help(
+                    "make the reference optional (`ref X?`), or choose `cascade` or `restrict`",
+                ),
+            );
         }
         if let FieldType::Ref(to) = field.ty {
             let relation = Relation {
@@ -310,31 +333,11 @@ impl<'a> Resolver<'a> {
                     )),
                 );
             }
-            if self.decls.aliases.contains_key(&inner.name) {
-                self.error(
-                    Diagnostic::error(
-                        Code::UNKNOWN_TYPE,
-                        inner.span,
-                        "a type alias must name a built-in type",
-                    )
-                    .with_label("alias of an alias")
-                    .with_help("write the built-in type and its attributes directly"),
-                );
-                return;
-            }
-            self.builtin_type(field, inner, inner_args.as_ref());
+            // Problems of the alias itself are reported once, by `resolve_aliases`.
+            let before = self.diags.len();
+            self.alias_body(field, inner, inner_args.as_ref(), &alias.node.attrs);
+            self.diags.truncate(before);
             field.alias = Some(name.name.clone());
-            let attrs = alias.node.attrs.clone();
-            for a in &attrs {
-                match a.name.name.as_str() {
-                    "pattern" | "range" | "check" | "sensitive" => self.value_attr(field, a),
-                    _ => self.unknown_attr(
-                        a,
-                        "a type alias",
-                        &["pattern", "range", "check", "sensitive"],
-                    ),
-                }
-            }
             return;
         }
         if let Some(id) = self.names.enums.get(&name.name).copied() {
@@ -353,6 +356,80 @@ impl<'a> Resolver<'a> {
             return;
         }
         self.builtin_type(field, name, args);
+    }
+
+    /// Checks every `type` alias once, whether used or not.
+    pub(super) fn resolve_aliases(&mut self) {
+        let aliases: Vec<_> = self.decls.aliases.values().copied().collect();
+        for alias in aliases {
+            let ast::TypeKind::Scalar {
+                name: inner,
+                args,
+                optional,
+            } = &alias.node.ty.kind
+            else {
+                continue;
+            };
+            if *optional {
+                self.error(
+                    Diagnostic::error(
+                        Code::BAD_ARGUMENTS,
+                        alias.node.ty.span,
+                        "a type alias cannot be optional",
+                    )
+                    .with_label("`?` here")
+                    .with_help(format!(
+                        "write `?` where the alias is used: `field: {}?`",
+                        alias.node.name.name
+                    )),
+                );
+            }
+            let kind = if self.decls.aliases.contains_key(&inner.name) {
+                Some("another alias")
+            } else if self.names.enums.contains_key(&inner.name) {
+                Some("an enum")
+            } else {
+                None
+            };
+            if let Some(kind) = kind {
+                self.error(
+                    Diagnostic::error(
+                        Code::UNKNOWN_TYPE,
+                        inner.span,
+                        format!("a type alias names a built-in type, not {kind}"),
+                    )
+                    .with_label(format!("`{}` is {kind}", inner.name))
+                    .with_help(format!(
+                        "use `{}` directly where you would use `{}`",
+                        inner.name, alias.node.name.name
+                    )),
+                );
+                continue;
+            }
+            let mut scratch = placeholder_field(alias.node.name.span);
+            self.alias_body(&mut scratch, inner, args.as_ref(), &alias.node.attrs);
+        }
+    }
+
+    /// The built-in type and constraints an alias stands for.
+    fn alias_body(
+        &mut self,
+        field: &mut Field,
+        inner: &ast::Ident,
+        args: Option<&ast::TypeArgs>,
+        attrs: &[ast::Attribute],
+    ) {
+        self.builtin_type(field, inner, args);
+        for a in attrs {
+            match a.name.name.as_str() {
+                "pattern" | "range" | "check" | "sensitive" => self.value_attr(field, a),
+                _ => self.unknown_attr(
+                    a,
+                    "a type alias",
+                    &["pattern", "range", "check", "sensitive"],
+                ),
+            }
+        }
     }
 
     fn builtin_type(&mut self, field: &mut Field, name: &ast::Ident, args: Option<&ast::TypeArgs>) {
@@ -432,7 +509,10 @@ impl<'a> Resolver<'a> {
                 ),
             },
             (Some(ast::TypeArgs::Range { min, max, span }), _) if takes_length => {
-                let valid = min.is_none_or(|m| m >= 0) && max.is_none_or(|m| m >= 1) && !matches!((min, max), (Some(a), Some(b)) if a > b);
+                let valid = (min.is_some() || max.is_some())
+                    && min.is_none_or(|m| m >= 0)
+                    && max.is_none_or(|m| m >= 1)
+                    && !matches!((min, max), (Some(a), Some(b)) if a > b);
                 if valid {
                     let conv = |v: &Option<i64>| v.and_then(|x| u32::try_from(x).ok());
                     field.length = Some(Bounds { min: conv(min), max: conv(max) });
@@ -831,10 +911,24 @@ impl<'a> Resolver<'a> {
                     if let Some(name) = name {
                         let target = self.ir.entities[target_id.index()].clone();
                         c.write_by = self.field_index(&target, &name);
+                        let unique = c.write_by.is_some_and(|i| {
+                            target.fields[i].flags.unique || target.fields[i].flags.primary
+                        });
+                        if c.write_by.is_some() && !unique {
+                            self.error(
+                                Diagnostic::error(
+                                    Code::BAD_ARGUMENTS,
+                                    name.span,
+                                    format!("`{}.{}` is not unique", target.name, name.name),
+                                )
+                                .with_label("values must identify one record")
+                                .with_help(format!(
+                                    "mark `{}` `@unique` in `{}`",
+                                    name.name, target.name
+                                )),
+                            );
+                        }
                     }
-                }
-                "allow" => {
-                    self.allow(a);
                 }
                 _ => self.unknown_attr(a, "a collection", MANY_ATTRS),
             }
@@ -1300,5 +1394,32 @@ pub(crate) fn type_label(ty: &FieldType) -> &'static str {
         FieldType::Password => "password",
         FieldType::Enum(_) => "enum",
         FieldType::Ref(_) => "ref",
+    }
+}
+
+/// A field with no properties yet: the start of every field, and the scratch field a type
+/// alias is checked on.
+fn placeholder_field(span: Span) -> Field {
+    Field {
+        name: String::new(),
+        column: String::new(),
+        docs: Vec::new(),
+        ty: FieldType::Text,
+        alias: None,
+        optional: false,
+        default: None,
+        flags: FieldFlags::default(),
+        length: None,
+        range: None,
+        pattern: None,
+        checks: Vec::new(),
+        json_name: None,
+        renamed_from: None,
+        auto: None,
+        relation: None,
+        origin: None,
+        allows: Vec::new(),
+        span,
+        type_span: span,
     }
 }

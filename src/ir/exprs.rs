@@ -86,7 +86,21 @@ impl Resolver<'_> {
                 return Some(Expr::Value(Value::Ident(single.name.clone())));
             }
         }
-        self.field_path(entity, &path.segments).map(Expr::Field)
+        let resolved = self.field_path(entity, &path.segments)?;
+        let own_column = matches!(resolved.steps.as_slice(), [Step::Field { .. }]);
+        if place == Place::Schema && !own_column {
+            self.error(
+                Diagnostic::error(
+                    Code::BAD_EXPRESSION,
+                    path.span,
+                    format!("`{}` is not a column of this table", path.dotted()),
+                )
+                .with_label("goes through a relation")
+                .with_help("checks and index predicates can only use the entity's own fields"),
+            );
+            return None;
+        }
+        Some(Expr::Field(resolved))
     }
 
     /// `auth.user` and paths from it such as `auth.user.following`.
@@ -137,7 +151,13 @@ impl Resolver<'_> {
     ) -> Option<Expr> {
         match (name.name.as_str(), args) {
             ("count", [arg]) => match &arg.value.kind {
-                ast::ExprKind::Path(p) => self.field_path(entity, &p.segments).map(Expr::Count),
+                ast::ExprKind::Path(p) => {
+                    let path = self.field_path(entity, &p.segments)?;
+                    if !matches!(path.steps.last(), Some(Step::Collection(_))) {
+                        return self.bad_call(name, "`count` counts a collection: `count(likes)` where `likes: many Like`");
+                    }
+                    Some(Expr::Count(path))
+                }
                 _ => self.bad_call(name, "write `count(collection)`"),
             },
             ("embed", [field, resource]) => {

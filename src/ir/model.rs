@@ -120,6 +120,8 @@ pub struct Enum {
     pub name: String,
     pub docs: Vec<String>,
     pub variants: Vec<String>,
+    /// Doc comments of each variant, in the order of `variants`.
+    pub variant_docs: Vec<Vec<String>>,
     pub span: Span,
 }
 

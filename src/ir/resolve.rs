@@ -73,6 +73,7 @@ pub(super) fn resolve(files: &[ast::File]) -> (Ir, Vec<Diagnostic>) {
     r.collect(files);
     r.assign_ids();
     r.resolve_enums();
+    r.resolve_aliases();
     r.resolve_entities();
     r.resolve_collections();
     r.resolve_indexes();
@@ -390,6 +391,7 @@ impl<'a> Resolver<'a> {
         let decls = self.decls.enums.clone();
         for d in decls {
             let mut variants: Vec<String> = Vec::new();
+            let mut variant_docs = Vec::new();
             for v in &d.node.variants {
                 if variants.contains(&v.name.name) {
                     let first = d
@@ -401,6 +403,7 @@ impl<'a> Resolver<'a> {
                     self.duplicate("variant", &v.name, first);
                 } else {
                     variants.push(v.name.name.clone());
+                    variant_docs.push(v.docs.clone());
                 }
                 self.reject_attrs(&v.attrs, "an enum variant");
             }
@@ -420,6 +423,7 @@ impl<'a> Resolver<'a> {
                 name: d.node.name.name.clone(),
                 docs: d.docs.to_vec(),
                 variants,
+                variant_docs,
                 span: d.node.name.span,
             });
         }

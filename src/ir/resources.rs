@@ -19,6 +19,7 @@ const RESOURCE_KEYS: &[&str] = &[
     "list_envelope",
     "count_field",
     "view",
+    "rate",
 ];
 const RESOURCE_BLOCKS: &[&str] = &[
     "list", "get", "create", "update", "delete", "action", "link", "computed", "view",
@@ -256,6 +257,14 @@ impl<'a> Resolver<'a> {
             );
             return;
         };
+        for extra in block.labels.iter().skip(1) {
+            self.error(
+                Diagnostic::error(Code::BAD_VALUE, extra.span(), "a view takes one name")
+                    .with_label("unexpected label")
+                    .with_help("write `view summary { fields = [...] }`"),
+            );
+        }
+        self.reject_attrs(&block.attrs, "a view");
         if r.views.iter().any(|v| v.name == name.name) {
             let first = r
                 .views
@@ -419,7 +428,9 @@ impl<'a> Resolver<'a> {
         let mut path = None;
         for label in &block.labels {
             match label {
-                ast::Label::Str(s) => {
+                ast::Label::Str(s)
+                    if matches!(kind, OpKind::List | OpKind::Action | OpKind::Link) =>
+                {
                     if path.is_some()
                         || !s.value.starts_with('/')
                         || s.value.ends_with('/')

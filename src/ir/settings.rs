@@ -120,7 +120,12 @@ impl<'a> Resolver<'a> {
                     }
                 }
                 ast::EntryKind::Block(block) => {
-                    if blocks.contains(&block.kind.name.as_str()) {
+                    let same = |b: &ast::Block| {
+                        b.kind.name == block.kind.name && labels_text(b) == labels_text(block)
+                    };
+                    if let Some((first, _)) = out.blocks.iter().find(|(b, _)| same(b)) {
+                        self.duplicate("block", &block.kind, first.kind.span);
+                    } else if blocks.contains(&block.kind.name.as_str()) {
                         out.blocks.push((block, entry.docs.as_slice()));
                     } else {
                         self.unknown_key(
@@ -426,6 +431,13 @@ impl<'a> Resolver<'a> {
                 }
                 dbs.sort();
                 dbs.dedup();
+                if dbs.is_empty() {
+                    self.error(
+                        Diagnostic::error(Code::MISSING, e.span, "the service targets no database")
+                            .with_label("empty list")
+                            .with_help("write `databases = [postgres, sqlite]`"),
+                    );
+                }
                 self.ir.service.databases = dbs;
             }
             None => self.missing(span, "`databases`", "databases = [postgres, sqlite]"),
@@ -777,7 +789,14 @@ impl<'a> Resolver<'a> {
             return;
         };
         let s = self.settings(&decl.node.body, "the auth block", AUTH_KEYS, AUTH_BLOCKS);
-        self.reject_attrs(&decl.node.attrs, "the auth block");
+        let mut allows = Vec::new();
+        for a in &decl.node.attrs {
+            if a.name.name == "allow" {
+                allows.extend(self.allow(a));
+            } else {
+                self.unknown_attr(a, "the auth block", &["allow"]);
+            }
+        }
         // Point at the `auth` keyword, not the whole block.
         let span = Span {
             end: decl.span.start + 4,
@@ -873,9 +892,24 @@ impl<'a> Resolver<'a> {
                 .collect(),
             envelope: None,
             token_field: "access_token".into(),
-            allows: Vec::new(),
+            allows,
             span,
         };
+        if auth.password_min > auth.password_max {
+            let at = s.get("password_min").map_or(span, |e| e.span);
+            self.error(
+                Diagnostic::error(
+                    Code::BAD_VALUE,
+                    at,
+                    format!(
+                        "`password_min` {} exceeds `password_max` {}",
+                        auth.password_min, auth.password_max
+                    ),
+                )
+                .with_label("no password can satisfy both")
+                .with_help("make `password_min` at most `password_max`"),
+            );
+        }
         self.auth_blocks(&s, &mut auth);
         self.ir.auth = Some(auth);
     }
@@ -1020,4 +1054,9 @@ impl<'a> Resolver<'a> {
         );
         None
     }
+}
+
+/// A block's labels as text, to tell `view a` from `view b` and catch a second `filter`.
+fn labels_text(block: &ast::Block) -> Vec<&str> {
+    block.labels.iter().map(ast::Label::text).collect()
 }
