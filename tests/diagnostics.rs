@@ -1,5 +1,7 @@
 //! Every invalid fixture → its diagnostics, rendered as the user sees them.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::*;

@@ -1,5 +1,7 @@
 //! Every valid fixture and example → its IR dump, next to its source.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::*;

@@ -1,5 +1,7 @@
 //! Migrations: the SQL of every example for each database target, next to its source.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::*;

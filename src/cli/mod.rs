@@ -1,5 +1,6 @@
 //! The command line: argument parsing and the only code that reads and writes files.
 
+mod build;
 mod fmt;
 
 use std::io::{self, IsTerminal as _};
@@ -30,6 +31,17 @@ enum Command {
         /// Spec files, or directories of specs (a directory with a `main.svc` is one spec).
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+    },
+    /// Check a spec and write what it lowers to (SQL migrations for each database target,
+    /// and their schema snapshot) into a directory.
+    Build {
+        spec: PathBuf,
+        /// The output directory.
+        #[arg(short, long)]
+        out: PathBuf,
+        /// Write nothing; print a diff and fail if the directory differs from what the spec produces.
+        #[arg(long)]
+        check: bool,
     },
     /// Print the entity graph of a spec.
     Graph {
@@ -78,6 +90,7 @@ impl FileSystem for DiskFs {
 pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Check { paths } => check(&paths),
+        Command::Build { spec, out, check } => build::run(&spec, &out, check),
         Command::Graph { spec, format } => graph(&spec, format),
         Command::Fmt { paths, check } => fmt::run(&paths, check),
         Command::Explain { code } => explain(&code),

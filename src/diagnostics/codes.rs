@@ -72,6 +72,10 @@ error_codes! {
         "A path is not absolute, has a parameter that is not a field, or two operations share the same method and path.";
     MIXIN_CYCLE = "E116", "mixin includes itself",
         "A mixin includes itself through a chain of `include`s.";
+    DESTRUCTIVE = "E201", "destructive migration step not acknowledged",
+        "The spec changed in a way whose migration can lose data or fail on existing rows: a table or column is dropped, a column type narrows, a column becomes required without a default, a primary key changes. svcc writes such a migration only when the spec acknowledges each step by name in the service block: `migrations { acknowledge = [\"orders.legacy_total\", \"old_table\"] }`. Renames are not destructive: write `@renamed_from(\"old_name\")` on the field or entity instead of dropping and adding.";
+    MISSING_SNAPSHOT = "E202", "migrations without a schema snapshot",
+        "The output directory has migrations but no `migrations/schema.json`, the snapshot of the schema they create. svcc diffs the spec against that snapshot to write the next migration; without it, it cannot know what exists. Restore the file from version control.";
 }
 
 /// The explanation of a front-end code, if `code` is one.

@@ -94,6 +94,7 @@ impl<'a> Resolver<'a> {
             checks: Vec::new(),
             collections: Vec::new(),
             mixins: Vec::new(),
+            renamed_from: None,
             soft_delete: None,
             allows: Vec::new(),
             span: d.node.name.span,
@@ -156,8 +157,9 @@ impl<'a> Resolver<'a> {
                         entity.table = table;
                     }
                 }
+                "renamed_from" => entity.renamed_from = self.string_arg(a),
                 "allow" => entity.allows.extend(self.allow(a)),
-                _ => self.unknown_attr(a, "an entity", &["table", "allow"]),
+                _ => self.unknown_attr(a, "an entity", &["table", "renamed_from", "allow"]),
             }
         }
     }

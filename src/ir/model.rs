@@ -107,6 +107,9 @@ pub struct Service {
     pub default_rate: Option<RateId>,
     /// Error kind (`not_found`, `validation`...) → message text.
     pub messages: BTreeMap<String, String>,
+    /// `migrations { acknowledge = [...] }`: destructive migration steps the author accepts,
+    /// as `table` or `table.column`.
+    pub acknowledged: Vec<String>,
     /// `rules { SVC104 = warning }`: code → "error" | "warning" | "off".
     pub rule_levels: Vec<(String, String, Span)>,
     /// Other deploy settings (`request_timeout`, `body_limit`...), all from the settings schema.
@@ -137,6 +140,8 @@ pub struct Entity {
     pub checks: Vec<Check>,
     pub collections: Vec<CollectionId>,
     pub mixins: Vec<String>,
+    /// `@renamed_from("Old")`: the entity's previous name, for a table rename migration.
+    pub renamed_from: Option<String>,
     /// The field that marks a row deleted (`soft_delete` mixin or `@soft_delete`).
     pub soft_delete: Option<usize>,
     pub allows: Vec<Allow>,

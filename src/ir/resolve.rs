@@ -110,6 +110,7 @@ fn empty_ir() -> Ir {
             error_format: ErrorFormat::Structured,
             default_rate: None,
             messages: BTreeMap::new(),
+            acknowledged: Vec::new(),
             rule_levels: Vec::new(),
             settings: BTreeMap::new(),
             allows: Vec::new(),

@@ -61,7 +61,7 @@ const SERVICE_KEYS: &[&str] = &[
     "log_format",
     "trusted_proxies",
 ];
-const SERVICE_BLOCKS: &[&str] = &["messages", "rules"];
+const SERVICE_BLOCKS: &[&str] = &["messages", "rules", "migrations"];
 const MESSAGE_KINDS: &[&str] = &[
     "validation",
     "unauthorized",
@@ -385,6 +385,27 @@ impl<'a> Resolver<'a> {
         }
         if let Some(b) = s.block("rules") {
             self.rule_levels(b);
+        }
+        if let Some(b) = s.block("migrations") {
+            self.migrations(b);
+        }
+    }
+
+    /// `migrations { acknowledge = ["orders.legacy_total", "old_table"] }`.
+    fn migrations(&mut self, block: &'a ast::Block) {
+        self.reject_labels(block);
+        let s = self.settings(&block.body, "`migrations`", &["acknowledge"], &[]);
+        let Some(e) = s.get("acknowledge") else {
+            return;
+        };
+        let ast::ExprKind::List(items) = &e.kind else {
+            self.bad_value(e, "a list of strings", "`[\"orders.legacy_total\"]`");
+            return;
+        };
+        for item in items {
+            if let Some(v) = self.string_value(item) {
+                self.ir.service.acknowledged.push(v);
+            }
         }
     }
 

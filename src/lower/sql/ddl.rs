@@ -12,15 +12,21 @@ use super::schema::{Action, CmpOp, Column, ColumnType, Index, Literal, Predicate
 
 /// `CREATE TABLE` with its columns, keys and checks.
 pub fn create_table(t: &Table, dialect: Dialect) -> String {
+    create_table_named(t, &t.name, dialect)
+}
+
+/// `CREATE TABLE` under another name (SQLite's rebuild staging table); constraint names
+/// stay those of `t`.
+pub fn create_table_named(t: &Table, name: &str, dialect: Dialect) -> String {
     let mut stmt = SqlTable::create();
-    stmt.table(Alias::new(&t.name));
+    stmt.table(Alias::new(name));
     let inline_identity = dialect == Dialect::Sqlite
         && t.primary_key.len() == 1
         && t.columns
             .iter()
             .any(|c| c.identity && c.name == t.primary_key[0]);
     for c in &t.columns {
-        stmt.col(column(c, t, dialect, inline_identity));
+        stmt.col(column(c, dialect, inline_identity));
     }
     if !inline_identity && !t.primary_key.is_empty() {
         let mut pk = SqlIndex::create();
@@ -34,7 +40,7 @@ pub fn create_table(t: &Table, dialect: Dialect) -> String {
         stmt.foreign_key(
             SqlForeignKey::create()
                 .name(&fk.name)
-                .from(Alias::new(&t.name), Alias::new(&fk.column))
+                .from(Alias::new(name), Alias::new(&fk.column))
                 .to(Alias::new(&fk.ref_table), Alias::new(&fk.ref_column))
                 .on_delete(action(fk.on_delete)),
         );
@@ -78,7 +84,7 @@ fn one_item_per_line(sql: &str) -> String {
     )
 }
 
-fn column(c: &Column, t: &Table, dialect: Dialect, inline_identity: bool) -> ColumnDef {
+fn column(c: &Column, dialect: Dialect, inline_identity: bool) -> ColumnDef {
     let mut def = ColumnDef::new(Alias::new(&c.name));
     def.custom(Alias::new(dialect.type_name(c.ty)));
     if !c.nullable {
@@ -98,7 +104,6 @@ fn column(c: &Column, t: &Table, dialect: Dialect, inline_identity: bool) -> Col
             Dialect::Sqlite => {}
         }
     }
-    let _ = t;
     def
 }
 
@@ -173,6 +178,51 @@ pub fn drop_touch_function(column: &str) -> String {
         "DROP FUNCTION IF EXISTS {}()",
         quote_ident(&touch_function(column))
     )
+}
+
+/// `ALTER TABLE … ADD CONSTRAINT … CHECK (…)`, for tables that already exist.
+pub fn add_check(t: &Table, check: &super::schema::Check, dialect: Dialect) -> String {
+    let expr = predicate(&check.expr, t, dialect);
+    // sea-query renders expressions only inside statements; take it from a `SELECT`.
+    let select = sea_query::Query::select().expr(expr).to_owned();
+    let text = match dialect {
+        Dialect::Postgres => select.to_string(PostgresQueryBuilder),
+        Dialect::Sqlite => select.to_string(SqliteQueryBuilder),
+    };
+    let condition = text.strip_prefix("SELECT ").unwrap_or(&text);
+    format!(
+        "ALTER TABLE {} ADD CONSTRAINT {} CHECK ({condition})",
+        quote_ident(&t.name),
+        quote_ident(&check.name)
+    )
+}
+
+/// `ALTER TABLE … ADD CONSTRAINT … FOREIGN KEY …` (PostgreSQL).
+pub fn add_foreign_key(t: &Table, fk: &super::schema::ForeignKey) -> String {
+    let stmt = SqlTable::alter()
+        .table(Alias::new(&t.name))
+        .add_foreign_key(
+            SqlForeignKey::create()
+                .name(&fk.name)
+                .from(Alias::new(&t.name), Alias::new(&fk.column))
+                .to(Alias::new(&fk.ref_table), Alias::new(&fk.ref_column))
+                .on_delete(action(fk.on_delete))
+                .get_foreign_key(),
+        )
+        .to_owned();
+    stmt.to_string(PostgresQueryBuilder)
+}
+
+/// `ALTER TABLE … ADD COLUMN …`.
+pub fn add_column(t: &Table, c: &Column, dialect: Dialect) -> String {
+    let stmt = SqlTable::alter()
+        .table(Alias::new(&t.name))
+        .add_column(column(c, dialect, false))
+        .to_owned();
+    match dialect {
+        Dialect::Postgres => stmt.to_string(PostgresQueryBuilder),
+        Dialect::Sqlite => stmt.to_string(SqliteQueryBuilder),
+    }
 }
 
 fn predicate(p: &Predicate, t: &Table, dialect: Dialect) -> Expr {

@@ -57,6 +57,25 @@ impl Dialect {
         }
     }
 
+    /// A value of the type to fill existing rows with when a down migration restores a
+    /// required column that the up migration dropped.
+    pub fn zero_value(self, ty: ColumnType) -> &'static str {
+        match (self, ty) {
+            (_, ColumnType::Integer | ColumnType::BigInt | ColumnType::Double) => "0",
+            (Dialect::Postgres, ColumnType::Decimal { .. }) => "0",
+            (Dialect::Sqlite, ColumnType::Decimal { .. }) => "'0'",
+            (Dialect::Postgres, ColumnType::Boolean) => "FALSE",
+            (Dialect::Sqlite, ColumnType::Boolean) => "0",
+            (_, ColumnType::Text) => "''",
+            (_, ColumnType::Uuid) => "'00000000-0000-0000-0000-000000000000'",
+            (Dialect::Postgres, ColumnType::Timestamp) => "now()",
+            (Dialect::Sqlite, ColumnType::Timestamp) => NOW_SQLITE,
+            (Dialect::Postgres, ColumnType::Date) => "CURRENT_DATE",
+            (Dialect::Sqlite, ColumnType::Date) => "(date('now'))",
+            (_, ColumnType::Json) => "'{}'",
+        }
+    }
+
     /// Whether decimals are stored as text and must be cast to compare numerically.
     pub fn decimal_as_text(self) -> bool {
         self == Dialect::Sqlite

@@ -4,6 +4,8 @@
 
 pub mod ddl;
 pub mod dialect;
+pub mod diff;
+pub mod migrate;
 pub mod schema;
 
 use std::fmt::Write as _;
@@ -11,7 +13,11 @@ use std::fmt::Write as _;
 pub use dialect::Dialect;
 pub use schema::{Schema, schema};
 
+use crate::diagnostics::{Code, Diagnostic};
 use crate::ir::{Database, Ir};
+use crate::lower::{Output, OutputFile, Owner};
+use diff::{Renames, SchemaDiff};
+use migrate::Backfill;
 
 /// A reversible migration for one dialect.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,54 +42,244 @@ pub fn dialects(ir: &Ir) -> Vec<Dialect> {
 
 /// The migration that creates `schema` from an empty database, and its reverse.
 pub fn initial(schema: &Schema, dialect: Dialect) -> Migration {
-    let mut up = Vec::new();
-    let mut skipped = Vec::new();
-    let mut functions: Vec<&str> = Vec::new();
+    let create = SchemaDiff {
+        created: schema.tables.clone(),
+        ..SchemaDiff::default()
+    };
+    let (up, _) = migrate::statements(&create, dialect, Backfill::No);
+    let skipped = schema
+        .tables
+        .iter()
+        .flat_map(|t| {
+            t.indexes
+                .iter()
+                .filter(|i| ddl::create_index(i, t, dialect).is_none())
+                .map(move |i| (t, i))
+        })
+        .map(|(t, i)| {
+            format!(
+                "index `{}` on `{}`: SQLite has no GIN indexes",
+                i.name, t.name
+            )
+        })
+        .collect();
+    let drop = SchemaDiff {
+        dropped: schema.tables.iter().rev().cloned().collect(),
+        ..SchemaDiff::default()
+    };
+    let (mut down, _) = migrate::statements(&drop, dialect, Backfill::No);
     if dialect == Dialect::Postgres {
-        for column in schema
+        let mut columns: Vec<&str> = schema
             .tables
             .iter()
             .filter_map(|t| t.touch_on_update.as_deref())
-        {
-            if !functions.contains(&column) {
-                functions.push(column);
-                up.push(ddl::create_touch_function(column));
-            }
-        }
+            .collect();
+        columns.sort_unstable();
+        columns.dedup();
+        down.extend(columns.into_iter().map(ddl::drop_touch_function));
     }
-    for t in &schema.tables {
-        up.push(ddl::create_table(t, dialect));
-        for i in &t.indexes {
-            match ddl::create_index(i, t, dialect) {
-                Some(sql) => up.push(sql),
-                None => skipped.push(format!(
-                    "index `{}` on `{}`: SQLite has no GIN indexes",
-                    i.name, t.name
-                )),
-            }
-        }
-        if let Some(column) = &t.touch_on_update {
-            up.extend(ddl::touch_trigger(t, column, dialect));
-        }
-    }
-    let mut down: Vec<String> = schema
-        .tables
-        .iter()
-        .rev()
-        .map(|t| ddl::drop_table(t, dialect))
-        .collect();
-    down.extend(functions.iter().map(|c| ddl::drop_touch_function(c)));
     Migration {
-        up: script(&up),
-        down: script(&down),
+        up: script(&up, false, &[]),
+        down: script(&down, false, &[]),
         skipped,
     }
 }
 
-/// Statements one per paragraph, each ended with `;`.
-fn script(statements: &[String]) -> String {
+/// The files of `migrations/` for this build: when the schema differs from `previous` (the
+/// committed snapshot), a new reversible migration per database target numbered after
+/// `existing`; and the snapshot itself. Destructive steps the spec does not acknowledge are
+/// errors, and nothing is written.
+pub fn migrations(
+    ir: &Ir,
+    previous: Option<&Schema>,
+    existing: &[u32],
+) -> Result<Output, Vec<Diagnostic>> {
+    let next = schema(ir);
+    let mut out = Output::new();
+    out.insert(
+        "migrations/schema.json".to_string(),
+        generated(snapshot_json(&next)),
+    );
+    let Some(prev) = previous else {
+        if !existing.is_empty() {
+            return Err(vec![missing_snapshot(ir)]);
+        }
+        for dialect in dialects(ir) {
+            let m = initial(&next, dialect);
+            insert_pair(&mut out, dialect, 1, "initial", m);
+        }
+        return Ok(out);
+    };
+    let renames = Renames::declared(prev, &next);
+    let forward = diff::diff(prev, &next, &renames);
+    if forward.is_empty() {
+        return Ok(out);
+    }
+    let steps = destructive_steps(&forward);
+    let errors: Vec<Diagnostic> = steps
+        .iter()
+        .filter(|(key, _)| !ir.service.acknowledged.contains(key))
+        .map(|(key, what)| unacknowledged(ir, key, what))
+        .collect();
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let notes: Vec<String> = steps
+        .iter()
+        .map(|(key, what)| format!("destructive, acknowledged as \"{key}\": {what}"))
+        .collect();
+    let backward = diff::diff(&next, prev, &renames.reversed());
+    let version = existing.iter().max().copied().unwrap_or(0) + 1;
+    for dialect in dialects(ir) {
+        let (up, up_rebuilds) = migrate::statements(&forward, dialect, Backfill::No);
+        let (down, down_rebuilds) = migrate::statements(&backward, dialect, Backfill::ZeroValues);
+        let m = Migration {
+            up: script(&up, up_rebuilds, &notes),
+            down: script(&down, down_rebuilds, &[]),
+            skipped: Vec::new(),
+        };
+        insert_pair(&mut out, dialect, version, &slug(&forward), m);
+    }
+    Ok(out)
+}
+
+/// The snapshot as committed: pretty JSON, stable key order, trailing newline.
+pub fn snapshot_json(schema: &Schema) -> String {
+    let mut text = serde_json::to_string_pretty(schema).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// Reads a committed snapshot; `None` when it is not one this svcc wrote.
+pub fn parse_snapshot(text: &str) -> Option<Schema> {
+    serde_json::from_str::<Schema>(text)
+        .ok()
+        .filter(|s| s.format == schema::FORMAT)
+}
+
+fn insert_pair(out: &mut Output, dialect: Dialect, version: u32, slug: &str, m: Migration) {
+    let base = format!("migrations/{}/{version:04}_{slug}", dialect.dir());
+    out.insert(format!("{base}.up.sql"), generated(m.up));
+    out.insert(format!("{base}.down.sql"), generated(m.down));
+}
+
+fn generated(contents: String) -> OutputFile {
+    OutputFile {
+        contents,
+        owner: Owner::Generated,
+    }
+}
+
+/// A file name for a migration from its first change: `add_reviews`, `alter_orders`.
+fn slug(d: &SchemaDiff) -> String {
+    let first = d
+        .created
+        .first()
+        .map(|t| format!("create_{}", t.name))
+        .or_else(|| d.altered.first().map(|t| format!("alter_{}", t.after.name)))
+        .or_else(|| d.dropped.first().map(|t| format!("drop_{}", t.name)))
+        .unwrap_or_else(|| "update".to_string());
+    let more = d.created.len() + d.altered.len() + d.dropped.len() > 1;
+    if more {
+        format!("{first}_and_more")
+    } else {
+        first
+    }
+}
+
+/// Steps that can lose data or fail on existing rows, keyed as the spec acknowledges them.
+fn destructive_steps(d: &SchemaDiff) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = d
+        .dropped
+        .iter()
+        .map(|t| (t.name.clone(), format!("drops table `{}`", t.name)))
+        .collect();
+    for t in &d.altered {
+        let table = &t.after.name;
+        if t.primary_key_changed {
+            out.push((
+                table.clone(),
+                format!("changes the primary key of `{table}`"),
+            ));
+        }
+        for c in &t.dropped_columns {
+            out.push((
+                format!("{table}.{}", c.name),
+                format!("drops column `{table}.{}`", c.name),
+            ));
+        }
+        for (before, after) in &t.altered_columns {
+            if let Some(why) = diff::narrowing(before, after) {
+                out.push((
+                    format!("{table}.{}", after.name),
+                    format!("{why}: `{table}.{}`", after.name),
+                ));
+            }
+        }
+        for c in t
+            .added_columns
+            .iter()
+            .filter(|c| !c.nullable && c.default.is_none() && !c.identity)
+        {
+            out.push((format!("{table}.{}", c.name), format!("adds required column `{table}.{}` without a default: fails if the table has rows", c.name)));
+        }
+    }
+    out
+}
+
+fn unacknowledged(ir: &Ir, key: &str, what: &str) -> Diagnostic {
+    let table = key.split('.').next().unwrap_or(key);
+    let span = ir
+        .entities
+        .iter()
+        .find(|e| e.table == table)
+        .map_or(ir.service.span, |e| e.span);
+    Diagnostic::error(Code::DESTRUCTIVE, span, format!("this change {what}"))
+        .with_label("destructive migration step")
+        .with_help(format!("if the data may go, acknowledge it in the service block: `migrations {{ acknowledge = [\"{key}\"] }}`; for a rename, use `@renamed_from(\"old_name\")`"))
+}
+
+fn missing_snapshot(ir: &Ir) -> Diagnostic {
+    Diagnostic::error(
+        Code::MISSING_SNAPSHOT,
+        ir.service.span,
+        "the output has migrations but no `migrations/schema.json`",
+    )
+    .with_label("cannot tell what the existing migrations created")
+    .with_help(
+        "restore `migrations/schema.json` from version control; svcc diffs the spec against it",
+    )
+}
+
+/// Statements one per paragraph, each ended with `;`. A migration that rebuilds SQLite
+/// tables runs outside sqlx's transaction, with foreign keys off and its own transaction.
+fn script(statements: &[String], no_transaction: bool, notes: &[String]) -> String {
     let mut out = String::new();
+    if no_transaction {
+        out.push_str("-- no-transaction\n");
+    }
+    out.push_str(
+        "-- Generated by svcc from the spec. Do not edit: change the spec and build again.\n",
+    );
+    for note in notes {
+        let _ = writeln!(out, "-- {note}");
+    }
+    out.push('\n');
+    let mut body: Vec<String> = Vec::new();
     for s in statements {
+        // Shared trigger functions are created with each table; once per migration is enough.
+        if !body.contains(s) {
+            body.push(s.clone());
+        }
+    }
+    if no_transaction {
+        body.insert(0, "PRAGMA foreign_keys = OFF".into());
+        body.insert(1, "BEGIN".into());
+        body.push("PRAGMA foreign_key_check".into());
+        body.push("COMMIT".into());
+        body.push("PRAGMA foreign_keys = ON".into());
+    }
+    for s in &body {
         let _ = writeln!(out, "{s};\n");
     }
     out.truncate(out.trim_end().len());

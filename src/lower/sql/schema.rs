@@ -21,6 +21,9 @@ pub struct Schema {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Table {
     pub name: String,
+    /// The previous table name, from `@renamed_from`; only meaningful for the next diff.
+    #[serde(skip)]
+    pub renamed_from: Option<String>,
     pub columns: Vec<Column>,
     pub primary_key: Vec<String>,
     pub foreign_keys: Vec<ForeignKey>,
@@ -33,6 +36,9 @@ pub struct Table {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Column {
     pub name: String,
+    /// The previous column name, from `@renamed_from`; only meaningful for the next diff.
+    #[serde(skip)]
+    pub renamed_from: Option<String>,
     pub ty: ColumnType,
     pub nullable: bool,
     pub default: Option<ColumnDefault>,
@@ -215,6 +221,7 @@ fn table(ir: &Ir, id: EntityId) -> Table {
         .collect();
     Table {
         name: e.table.clone(),
+        renamed_from: e.renamed_from.as_deref().map(ir::names::table_name),
         columns,
         primary_key: e
             .primary_key
@@ -288,8 +295,17 @@ fn column(ir: &Ir, entity: EntityId, f: &ir::Field, checks: &mut Vec<Check>) -> 
             add(&format!("check{}", n + 1), expr);
         }
     }
+    let renamed_from = f.renamed_from.as_ref().map(|old| {
+        let column = ir::names::snake_case(old);
+        if matches!(f.ty, FieldType::Ref(_)) && !column.ends_with("_id") {
+            format!("{column}_id")
+        } else {
+            column
+        }
+    });
     Column {
         name: f.column.clone(),
+        renamed_from,
         ty,
         nullable: f.optional,
         default: f.default.as_ref().and_then(|d| column_default(d, &f.ty)),
