@@ -110,8 +110,15 @@ fn renderer() -> Renderer {
     Renderer::new(io::stderr().is_terminal())
 }
 
-/// Compiles one spec and prints its diagnostics; `None` when it has errors.
+/// Compiles one spec (a `.svc` file, or a directory with a `main.svc`) and prints its
+/// diagnostics; `None` when it has errors.
 fn compile_reporting(spec: &Path) -> io::Result<Option<Compilation>> {
+    let main = spec.join("main.svc");
+    let spec = if spec.is_dir() && main.is_file() {
+        main.as_path()
+    } else {
+        spec
+    };
     let compilation = compile(spec, &DiskFs)
         .map_err(|e| io::Error::new(e.kind(), format!("cannot read {}: {e}", spec.display())))?;
     if !compilation.diagnostics.is_empty() {

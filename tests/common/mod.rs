@@ -86,3 +86,5 @@ pub fn sources_text(c: &Compilation) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+pub mod db;
