@@ -49,7 +49,7 @@ fn entity(out: &mut String, i: usize) {
 fn resource(out: &mut String, i: usize) {
     let _ = writeln!(
         out,
-        "cache c{i} {{\n  ttl = 30s\n  etag = true\n  invalidated_by = [r{i}.update, r{i}.delete]\n}}\n"
+        "cache c{i} {{\n  ttl = 30s\n  etag = true\n  invalidated_by = [r{i}.create, r{i}.update, r{i}.delete]\n}}\n"
     );
     let _ = writeln!(out, "resource r{i}: E{i} at \"/e{i}\" {{");
     let _ = writeln!(
