@@ -44,11 +44,18 @@ pub fn compile_text(name: &str, text: &str, fs: &dyn FileSystem) -> Compilation 
     front_end(load::load_text(name, text, fs))
 }
 
-/// Parses and resolves; readiness rules run only on a spec that resolved cleanly, since
-/// their findings on a half-resolved model would be noise.
+/// Parses and resolves; each stage reports only when the one before it succeeded, since
+/// a statement dropped for a syntax error makes every reference to it look unknown, and
+/// readiness findings on a half-resolved model are noise.
 fn front_end(ws: load::Workspace) -> Compilation {
-    let (ir, mut diagnostics) = ir::lower(&ws.files);
-    diagnostics.extend(ws.diagnostics);
+    let (ir, resolved) = ir::lower(&ws.files);
+    let mut diagnostics = ws.diagnostics;
+    if diagnostics
+        .iter()
+        .all(|d| d.code != diagnostics::Code::SYNTAX)
+    {
+        diagnostics.extend(resolved);
+    }
     if !diagnostics.iter().any(Diagnostic::is_error) {
         diagnostics.extend(check::check(&ir));
     }

@@ -176,11 +176,17 @@ impl Loader<'_> {
         match text {
             Ok(text) => Some(self.add(name, text)),
             Err(err) => {
+                // The OS's wording differs between platforms; say what happened in ours.
+                let reason = if err.kind() == std::io::ErrorKind::NotFound {
+                    "no such file".to_string()
+                } else {
+                    err.kind().to_string()
+                };
                 self.ws.diagnostics.push(
                     Diagnostic::error(
                         Code::IMPORT_NOT_FOUND,
                         span,
-                        format!("cannot read `{name}`: {err}"),
+                        format!("cannot read `{name}`: {reason}"),
                     )
                     .with_label("imported here")
                     .with_help("paths in `use` are relative to the importing file"),

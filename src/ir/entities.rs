@@ -264,6 +264,7 @@ impl<'a> Resolver<'a> {
         for a in &f.attrs {
             self.field_attr(entity, &mut field, a, &mut on_delete, &mut no_index);
         }
+        self.check_default_fits(&field, &f.attrs);
         if let (FieldType::Ref(_), Some(OnDelete::SetNull), false) =
             (&field.ty, on_delete, field.optional)
         {
@@ -291,7 +292,9 @@ impl<'a> Resolver<'a> {
             };
             field.relation = Some(RelationId(id32(self.ir.relations.len())));
             self.ir.relations.push(relation);
-        } else if on_delete.is_some() || no_index.is_some() {
+        } else if (on_delete.is_some() || no_index.is_some())
+            && !matches!(f.ty.kind, ast::TypeKind::Ref { .. })
+        {
             self.error(
                 Diagnostic::error(
                     Code::BAD_ARGUMENTS,
@@ -511,7 +514,10 @@ impl<'a> Resolver<'a> {
                 ),
             },
             (Some(ast::TypeArgs::Range { min, max, span }), _) if takes_length => {
+                let in_range = |v: &Option<i64>| v.is_none_or(|x| u32::try_from(x).is_ok());
                 let valid = (min.is_some() || max.is_some())
+                    && in_range(min)
+                    && in_range(max)
                     && min.is_none_or(|m| m >= 0)
                     && max.is_none_or(|m| m >= 1)
                     && !matches!((min, max), (Some(a), Some(b)) if a > b);
@@ -611,15 +617,117 @@ impl<'a> Resolver<'a> {
         }
     }
 
+    fn wrong_type(&mut self, a: &ast::Attribute, rule: &str, field: &Field) {
+        self.error(
+            Diagnostic::error(
+                Code::BAD_ARGUMENTS,
+                a.span,
+                format!(
+                    "`@{}` does not fit a `{}` field",
+                    a.name.name,
+                    type_label(&field.ty)
+                ),
+            )
+            .with_label("wrong field type")
+            .with_help(rule.to_string()),
+        );
+    }
+
+    /// A default must satisfy the field's own bounds, or every insert without a value fails.
+    fn check_default_fits(&mut self, field: &Field, attrs: &[ast::Attribute]) {
+        let Some(span) = attrs
+            .iter()
+            .find(|a| a.name.name == "default")
+            .map(|a| a.span)
+        else {
+            return;
+        };
+        let problem = match &field.default {
+            Some(Default::Value(Value::Str(s))) => field.length.and_then(|b| {
+                let n = u32::try_from(s.chars().count()).unwrap_or(u32::MAX);
+                let short = b.min.is_some_and(|m| n < m);
+                let long = b.max.is_some_and(|m| n > m);
+                (short || long)
+                    .then(|| format!("{n} characters, outside the field's length bounds"))
+            }),
+            Some(Default::Value(v @ (Value::Int(_) | Value::Decimal(_)))) => {
+                let value = match v {
+                    Value::Int(i) => *i as f64,
+                    Value::Decimal(d) => d.parse().unwrap_or(0.0),
+                    _ => 0.0,
+                };
+                field.range.as_ref().and_then(|r| {
+                    let below = r
+                        .min
+                        .as_deref()
+                        .and_then(|m| m.parse::<f64>().ok())
+                        .is_some_and(|m| value < m);
+                    let above = r
+                        .max
+                        .as_deref()
+                        .and_then(|m| m.parse::<f64>().ok())
+                        .is_some_and(|m| value > m);
+                    (below || above).then(|| "outside the field's `@range`".to_string())
+                })
+            }
+            _ => None,
+        };
+        if let Some(problem) = problem {
+            self.error(
+                Diagnostic::error(Code::BAD_DEFAULT, span, format!("the default is {problem}"))
+                    .with_label("every insert without a value would be rejected")
+                    .with_help("choose a default the field's own constraints accept"),
+            );
+        }
+    }
+
     /// `@pattern`, `@range` and `@check`: constraints a type alias may carry too.
     fn value_attr(&mut self, field: &mut Field, a: &ast::Attribute) {
         match a.name.name.as_str() {
             "sensitive" => field.flags.sensitive = true,
-            "pattern" => field.pattern = self.string_arg(a),
+            "pattern" => {
+                field.pattern = self.string_arg(a);
+                if !is_text(&field.ty) {
+                    self.wrong_type(a, "`@pattern` applies to text fields", field);
+                } else if let Some(Err(err)) = field
+                    .pattern
+                    .as_deref()
+                    .map(|p| regex_syntax::Parser::new().parse(p))
+                {
+                    self.error(
+                        Diagnostic::error(
+                            Code::BAD_ARGUMENTS,
+                            a.span,
+                            "invalid regular expression",
+                        )
+                        .with_label(first_line(&err.to_string()))
+                        .with_help(
+                            "`@pattern` takes a Rust `regex` expression, e.g. `\"^[a-z0-9-]+$\"`",
+                        ),
+                    );
+                }
+            }
             "range" => {
                 let arg = self.single_arg(a);
                 match arg.map(|e| &e.kind) {
                     Some(ast::ExprKind::Range { min, max }) if min.is_some() || max.is_some() => {
+                        let bound =
+                            |n: &Option<ast::Number>| n.as_ref().and_then(ast::Number::as_f64);
+                        if !is_numeric(&field.ty) {
+                            self.wrong_type(a, "`@range` applies to numeric fields; text takes a length: `string(1..200)`", field);
+                        } else if let (Some(lo), Some(hi)) = (bound(min), bound(max)) {
+                            if lo > hi {
+                                self.error(
+                                    Diagnostic::error(
+                                        Code::BAD_ARGUMENTS,
+                                        a.span,
+                                        "the range is empty",
+                                    )
+                                    .with_label(format!("{lo} is above {hi}"))
+                                    .with_help("write the lower bound first: `@range(0..100)`"),
+                                );
+                            }
+                        }
                         field.range = Some(NumRange {
                             min: min.as_ref().map(|n| n.text.clone()),
                             max: max.as_ref().map(|n| n.text.clone()),
@@ -641,6 +749,13 @@ impl<'a> Resolver<'a> {
                     match &expr.kind {
                         ast::ExprKind::Partial { op, rhs } => {
                             if let Some(value) = self.literal_value(rhs) {
+                                if let Some(problem) = super::exprs::mismatch(&self.ir, &field.ty, &value) {
+                                    self.error(
+                                        Diagnostic::error(Code::BAD_EXPRESSION, expr.span, format!("a `{}` field is compared with {problem}", type_label(&field.ty)))
+                                            .with_label("the types do not match")
+                                            .with_help("compare the field with a value of its type, e.g. `@check(>= 0)` on a number"),
+                                    );
+                                }
                                 field.checks.push(Expr::Compare { op: *op, lhs: Box::new(Expr::This), rhs: Box::new(Expr::Value(value)) });
                             }
                         }
@@ -662,7 +777,7 @@ impl<'a> Resolver<'a> {
         let ty = field.ty.clone();
         let bad = |this: &mut Self, what: &str| {
             this.error(
-                Diagnostic::error(Code::BAD_DEFAULT, expr.span, format!("{what} is not a valid default for a `{}` field", type_label(&ty)))
+                Diagnostic::error(Code::BAD_DEFAULT, expr.span, format!("{what} is not a valid default for a field of type `{}`", type_label(&ty)))
                     .with_label("does not fit the field type")
                     .with_help("use a literal of the field's type, an enum variant, `now()`, `uuid7()`, `uuid4()`, `identity()` or `slugify(field)`"),
             );
@@ -972,6 +1087,30 @@ impl<'a> Resolver<'a> {
         };
         if let [one] = chosen.as_slice() {
             return Some(*one);
+        }
+        if let Some(v) = via {
+            // `@via` names a field that is not a reference back here.
+            let target_entity = self.ir.entities[target.index()].clone();
+            if let Some(idx) = self.field_index(&target_entity, v) {
+                let field = &target_entity.fields[idx];
+                self.error(
+                    Diagnostic::error(
+                        Code::AMBIGUOUS_RELATION,
+                        v.span,
+                        format!(
+                            "`{}.{}` is not a reference to `{}`",
+                            target_entity.name,
+                            field.name,
+                            self.ir.entities[owner.index()].name
+                        ),
+                    )
+                    .with_label("not a reference back")
+                    .with_help(
+                        "`@via` names the field of the collected entity that references this one",
+                    ),
+                );
+            }
+            return None;
         }
         let owner_name = &self.ir.entities[owner.index()].name;
         let target_name = &self.ir.entities[target.index()].name;
@@ -1288,10 +1427,9 @@ impl<'a> Resolver<'a> {
     }
 
     fn on_delete_arg(&mut self, a: &ast::Attribute) -> Option<OnDelete> {
-        let name = self
-            .single_arg(a)
-            .and_then(path_ident)
-            .map(|i| i.name.clone());
+        // A wrong argument count is already reported by `single_arg`.
+        let arg = self.single_arg(a)?;
+        let name = path_ident(arg).map(|i| i.name.clone());
         let value = match name.as_deref() {
             Some("cascade") => Some(OnDelete::Cascade),
             Some("restrict") => Some(OnDelete::Restrict),
@@ -1308,6 +1446,28 @@ impl<'a> Resolver<'a> {
         }
         value
     }
+}
+
+fn is_text(ty: &FieldType) -> bool {
+    matches!(
+        ty,
+        FieldType::String | FieldType::Text | FieldType::Email | FieldType::Url
+    )
+}
+
+fn is_numeric(ty: &FieldType) -> bool {
+    matches!(
+        ty,
+        FieldType::Int | FieldType::BigInt | FieldType::Float | FieldType::Decimal { .. }
+    )
+}
+
+fn first_line(text: &str) -> String {
+    text.lines()
+        .find(|l| l.starts_with("error:"))
+        .unwrap_or_else(|| text.lines().last().unwrap_or(text))
+        .trim_start_matches("error: ")
+        .to_string()
 }
 
 /// The flag an argument-less attribute such as `@unique` sets.

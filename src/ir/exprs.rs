@@ -34,12 +34,15 @@ impl Resolver<'_> {
             }
             ast::ExprKind::Paren(inner) => self.expr(entity, inner, place),
             ast::ExprKind::Compare { op, lhs, rhs } => {
-                let lhs = self.expr(entity, lhs, place);
-                let rhs = self.expr(entity, rhs, place);
+                let lhs = self.expr(entity, lhs, place)?;
+                let rhs = self.expr(entity, rhs, place)?;
+                if *op != CmpOp::In {
+                    self.check_comparable(&lhs, &rhs, expr);
+                }
                 Some(Expr::Compare {
                     op: *op,
-                    lhs: Box::new(lhs?),
-                    rhs: Box::new(rhs?),
+                    lhs: Box::new(lhs),
+                    rhs: Box::new(rhs),
                 })
             }
             ast::ExprKind::Literal(_) => self.literal_value(expr).map(Expr::Value),
@@ -124,21 +127,21 @@ impl Resolver<'_> {
             return None;
         }
         let rest = &path.segments[2..];
-        if rest.is_empty() {
-            return Some(Expr::Caller(Vec::new()));
-        }
         let Some(identity) = self.ir.auth.as_ref().map(|a| a.identity) else {
             self.error(
                 Diagnostic::error(
                     Code::MISSING,
                     path.span,
-                    "`auth.user` paths need an `auth` block",
+                    "`auth.user` needs an `auth` block",
                 )
                 .with_label("no identity entity")
                 .with_help("declare `auth { identity = User ... }`"),
             );
             return None;
         };
+        if rest.is_empty() {
+            return Some(Expr::Caller(Vec::new()));
+        }
         self.field_path(identity, rest)
             .map(|p| Expr::Caller(p.steps))
     }
@@ -523,6 +526,80 @@ impl Resolver<'_> {
             .with_help(help),
         );
     }
+}
+
+impl Resolver<'_> {
+    /// A field compared with a literal must be compared with a value of its type.
+    fn check_comparable(&mut self, lhs: &Expr, rhs: &Expr, at: &ast::Expr) {
+        let (field, value) = match (lhs, rhs) {
+            (Expr::Field(p), Expr::Value(v)) | (Expr::Value(v), Expr::Field(p)) => (p, v),
+            _ => return,
+        };
+        let Some(Step::Field { entity, field }) = field.steps.last().copied() else {
+            return;
+        };
+        let ty = self.ir.entities[entity.index()].fields[field].ty.clone();
+        if let Some(problem) = mismatch(&self.ir, &ty, value) {
+            let name = self.ir.entities[entity.index()].fields[field].name.clone();
+            self.error(
+                Diagnostic::error(
+                    Code::BAD_EXPRESSION,
+                    at.span,
+                    format!("`{name}` is compared with {problem}"),
+                )
+                .with_label("the types do not match")
+                .with_help(format!(
+                    "compare `{name}` with a value of its type ({})",
+                    super::entities::type_label(&ty)
+                )),
+            );
+        }
+    }
+}
+
+/// Why `value` cannot be compared with a field of type `ty`, if it cannot.
+pub(super) fn mismatch(ir: &super::Ir, ty: &FieldType, value: &Value) -> Option<String> {
+    let ok = match (ty, value) {
+        (_, Value::Null) => true,
+        (FieldType::Enum(id), Value::Ident(v) | Value::Str(v)) => {
+            let e = ir.enum_(*id);
+            if !e.variants.contains(v) {
+                return Some(format!(
+                    "`{v}`, which is not a variant of `{}` ({})",
+                    e.name,
+                    e.variants.join(", ")
+                ));
+            }
+            true
+        }
+        (
+            FieldType::Int | FieldType::BigInt | FieldType::Float | FieldType::Decimal { .. },
+            Value::Int(_) | Value::Decimal(_),
+        ) => true,
+        (FieldType::Bool, Value::Bool(_)) => true,
+        (
+            FieldType::String
+            | FieldType::Text
+            | FieldType::Email
+            | FieldType::Url
+            | FieldType::Uuid
+            | FieldType::Timestamp
+            | FieldType::Date
+            | FieldType::Json
+            | FieldType::Ref(_),
+            Value::Str(_),
+        ) => true,
+        _ => false,
+    };
+    (!ok).then(|| match value {
+        Value::Str(s) => format!("the string {s:?}"),
+        Value::Int(i) => format!("the number {i}"),
+        Value::Decimal(d) => format!("the number {d}"),
+        Value::Bool(b) => format!("`{b}`"),
+        Value::Duration(ms) => format!("a duration of {ms} ms"),
+        Value::Ident(i) => format!("`{i}`"),
+        Value::Null => "null".into(),
+    })
 }
 
 pub(super) fn literal(lit: &ast::Literal) -> Value {

@@ -319,7 +319,11 @@ impl<'a> Resolver<'a> {
             Diagnostic::error(
                 Code::DUPLICATE,
                 name.span,
-                format!("{kind} `{}` is declared twice", name.name),
+                match kind {
+                    // Entities, enums and type aliases share one namespace.
+                    "type" => format!("the name `{}` is declared twice", name.name),
+                    _ => format!("{kind} `{}` is declared twice", name.name),
+                },
             )
             .with_label("declared again here")
             .with_secondary(first, "first declared here")

@@ -426,6 +426,8 @@ impl<'a> Resolver<'a> {
         let mut name = None;
         let mut method = None;
         let mut path = None;
+        // A label already reported as wrong explains an incomplete header too.
+        let mut reported = false;
         for label in &block.labels {
             match label {
                 ast::Label::Str(s)
@@ -445,6 +447,7 @@ impl<'a> Resolver<'a> {
                             .with_label("invalid path")
                             .with_help("write `\"/{id}/checkout\"`"),
                         );
+                        reported = true;
                         continue;
                     }
                     path = Some(s.value.clone());
@@ -468,6 +471,7 @@ impl<'a> Resolver<'a> {
                                 .with_label("expected GET, POST, PUT, PATCH or DELETE")
                                 .with_help("write `action checkout POST \"/{id}/checkout\"`"),
                             );
+                            reported = true;
                             None
                         }
                     };
@@ -488,6 +492,9 @@ impl<'a> Resolver<'a> {
                     .with_help(op_syntax(kind)),
                 ),
             }
+        }
+        if reported {
+            return None;
         }
         let needs_name = matches!(kind, OpKind::Action | OpKind::Link);
         if needs_name
@@ -546,6 +553,17 @@ impl<'a> Resolver<'a> {
                     value: rule,
                     span: e.span,
                 });
+            let needs_identity = op
+                .auth
+                .as_ref()
+                .is_some_and(|a| a.value != AuthRule::Public);
+            if needs_identity && self.ir.auth.is_none() {
+                self.error(
+                    Diagnostic::error(Code::MISSING, e.span, "this rule needs signed-in callers, but the spec has no `auth` block")
+                        .with_label("nobody can sign in")
+                        .with_help("declare `auth { identity = User  login = email  password = password  secret = env(\"JWT_SECRET\") }`, or make the operation `public`"),
+                );
+            }
         }
         op.rate = s.get("rate").and_then(|e| self.rate_ref(e));
         if let Some(e) = s.get("emits") {
@@ -636,9 +654,13 @@ impl<'a> Resolver<'a> {
                                 None
                             })
                         }
-                        None => {
-                            self.missing(span, "the action's `handler`", "handler = function_name")
-                        }
+                        None => self.missing_key(
+                            s,
+                            "handler",
+                            span,
+                            "the action's `handler`",
+                            "handler = function_name",
+                        ),
                     }
                 }
             }
@@ -896,7 +918,13 @@ impl<'a> Resolver<'a> {
                 _ => return None,
             },
             None => {
-                self.missing(span, "the link's `through` entity", "through = Like");
+                self.missing_key(
+                    s,
+                    "through",
+                    span,
+                    "the link's `through` entity",
+                    "through = Like",
+                );
                 return None;
             }
         };

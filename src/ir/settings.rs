@@ -16,6 +16,8 @@ pub(super) struct Settings<'a> {
     values: BTreeMap<&'a str, &'a ast::Expr>,
     keys: BTreeMap<&'a str, Span>,
     blocks: Vec<(&'a ast::Block, &'a [String])>,
+    /// Keys that were not accepted, to tell a missing key from a misspelt one.
+    unknown: Vec<String>,
 }
 
 impl<'a> Settings<'a> {
@@ -106,11 +108,13 @@ impl<'a> Resolver<'a> {
             values: BTreeMap::new(),
             keys: BTreeMap::new(),
             blocks: Vec::new(),
+            unknown: Vec::new(),
         };
         for entry in &body.entries {
             match &entry.kind {
                 ast::EntryKind::Setting { key, value } => {
                     if !keys.contains(&key.name.as_str()) {
+                        out.unknown.push(key.name.clone());
                         self.unknown_key(key, place, keys, blocks.contains(&key.name.as_str()));
                     } else if let Some(first) = out.keys.get(key.name.as_str()) {
                         self.duplicate("setting", key, *first);
@@ -168,6 +172,21 @@ impl<'a> Resolver<'a> {
             .with_label("not accepted here")
             .with_help(help),
         );
+    }
+
+    /// Reports a missing required `key`, unless an unknown key of the block is a misspelling
+    /// of it: that one is already reported with a suggestion.
+    pub(super) fn missing_key(
+        &mut self,
+        s: &Settings<'_>,
+        key: &str,
+        span: Span,
+        what: &str,
+        example: &str,
+    ) {
+        if !s.unknown.iter().any(|u| strsim::jaro_winkler(u, key) > 0.8) {
+            self.missing(span, what, example);
+        }
     }
 
     pub(super) fn missing(&mut self, span: Span, what: &str, example: &str) {
@@ -461,7 +480,13 @@ impl<'a> Resolver<'a> {
                 }
                 self.ir.service.databases = dbs;
             }
-            None => self.missing(span, "`databases`", "databases = [postgres, sqlite]"),
+            None => self.missing_key(
+                s,
+                "databases",
+                span,
+                "`databases`",
+                "databases = [postgres, sqlite]",
+            ),
         }
         match s.get("database_url") {
             Some(e) => {
@@ -472,7 +497,9 @@ impl<'a> Resolver<'a> {
                     };
                 }
             }
-            None => self.missing(
+            None => self.missing_key(
+                s,
+                "database_url",
                 span,
                 "`database_url`",
                 "database_url = env(\"DATABASE_URL\", \"sqlite://app.db\")",
@@ -615,12 +642,19 @@ impl<'a> Resolver<'a> {
                 .unwrap_or_default();
             let span = d.node.name.as_ref().map_or(d.span, |n| n.span);
             let limit = s.get("limit").and_then(|e| self.u32_value(e, 1, 1_000_000));
-            let window = s.get("window").and_then(|e| self.duration_value(e));
+            let window = s.get("window").and_then(|e| {
+                let ms = self.duration_value(e)?;
+                if ms == 0 {
+                    self.bad_value(e, "a window longer than zero", "`window = 1m`");
+                    return None;
+                }
+                Some(ms)
+            });
             if s.get("limit").is_none() {
-                self.missing(span, "`limit`", "limit = 100");
+                self.missing_key(&s, "limit", span, "`limit`", "limit = 100");
             }
             if s.get("window").is_none() {
-                self.missing(span, "`window`", "window = 1m");
+                self.missing_key(&s, "window", span, "`window`", "window = 1m");
             }
             let key = match s
                 .get("key")
@@ -669,7 +703,13 @@ impl<'a> Resolver<'a> {
                     }
                 },
                 None => {
-                    self.missing(d.node.name.span, "the event's `entity`", "entity = Order");
+                    self.missing_key(
+                        &s,
+                        "entity",
+                        d.node.name.span,
+                        "the event's `entity`",
+                        "entity = Order",
+                    );
                     None
                 }
             };
@@ -848,7 +888,13 @@ impl<'a> Resolver<'a> {
                 span: e.span,
             }),
             None => {
-                self.missing(span, "the signing `secret`", "secret = env(\"JWT_SECRET\")");
+                self.missing_key(
+                    &s,
+                    "secret",
+                    span,
+                    "the signing `secret`",
+                    "secret = env(\"JWT_SECRET\")",
+                );
                 None
             }
         };
@@ -945,7 +991,13 @@ impl<'a> Resolver<'a> {
                 }
             },
             None => {
-                self.missing(span, "the `identity` entity", "identity = User");
+                self.missing_key(
+                    s,
+                    "identity",
+                    span,
+                    "the `identity` entity",
+                    "identity = User",
+                );
                 None
             }
         }
@@ -960,7 +1012,7 @@ impl<'a> Resolver<'a> {
         ok: fn(&FieldType) -> bool,
     ) -> Option<usize> {
         let Some(e) = s.get(key) else {
-            self.missing(span, &format!("`{key}`"), &format!("{key} = {key}"));
+            self.missing_key(s, key, span, &format!("`{key}`"), &format!("{key} = {key}"));
             return None;
         };
         let ident = path_ident(e)?;

@@ -18,6 +18,10 @@ pub(super) fn syntax_error(
     };
     let found = found_at(text, pos);
     let span = Span::new(file, offset + pos, offset + pos + found.len());
+    let in_entity = matches!(&err.variant, ErrorVariant::ParsingError { positives, .. } if positives.contains(&Rule::member));
+    if let Some(d) = common_mistake(text, pos, found, span, in_entity) {
+        return d;
+    }
     let expected = match &err.variant {
         ErrorVariant::ParsingError { positives, .. } => describe(positives),
         ErrorVariant::CustomError { message } => message.clone(),
@@ -33,7 +37,61 @@ pub(super) fn syntax_error(
         format!("expected {expected}, found {found_text}"),
     )
     .with_label(format!("expected {expected}"))
-    .with_help(help_for(&err.variant, found))
+    .with_help(if found.is_empty() {
+        "the file ends inside a block or statement: check for a missing `}` or `)`".to_string()
+    } else {
+        help_for(&err.variant, found)
+    })
+}
+
+/// Mistakes with a better message than "expected X, found Y".
+fn common_mistake(
+    text: &str,
+    pos: usize,
+    found: &str,
+    span: Span,
+    in_entity: bool,
+) -> Option<Diagnostic> {
+    let rest_of_line = text
+        .get(pos + found.len()..)
+        .unwrap_or("")
+        .split('\n')
+        .next()
+        .unwrap_or("");
+    if found == "\"" && !rest_of_line.contains('"') {
+        return Some(
+            Diagnostic::error(Code::SYNTAX, span, "unterminated string")
+                .with_label("this string is never closed")
+                .with_help("close it with `\"` on the same line; strings cannot span lines"),
+        );
+    }
+    if found == "(" && !rest_of_line.contains(')') {
+        return Some(
+            Diagnostic::error(Code::SYNTAX, span, "unclosed `(`")
+                .with_label("this `(` is never closed")
+                .with_help("close it on the same line, e.g. `string(1..200)`"),
+        );
+    }
+    let is_word = found
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_alphabetic() || c == '_');
+    if in_entity
+        && is_word
+        && rest_of_line.trim_start().starts_with('=')
+        && !rest_of_line.trim_start().starts_with("==")
+    {
+        return Some(
+            Diagnostic::error(
+                Code::SYNTAX,
+                span,
+                format!("`{found} =` is a setting, but fields are declared here"),
+            )
+            .with_label("expected `:`")
+            .with_help(format!("a field is `name: type`: write `{found}: ...`")),
+        );
+    }
+    None
 }
 
 /// The token at `pos`: a word, or one character.
@@ -95,7 +153,7 @@ fn rule_name(rule: Rule) -> &'static str {
         Rule::settings_item | Rule::settings_kw => "`auth`, `rate` or `cache`",
         Rule::entity | Rule::kw_entity => "`entity`",
         Rule::mixin | Rule::kw_mixin => "`mixin`",
-        Rule::member => "a field or directive",
+        Rule::member => "a field",
         Rule::field => "a field",
         Rule::include | Rule::kw_include => "`include`",
         Rule::index_decl | Rule::index_kw => "`index`, `unique` or `primary`",

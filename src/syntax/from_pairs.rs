@@ -294,9 +294,12 @@ impl Builder<'_> {
             Rule::range => {
                 let text = inner.as_str();
                 let (lo, hi) = text.split_once("..").unwrap_or((text, ""));
+                // A number too large for i64 stays visible as i64::MAX, for the resolver to reject.
+                let bound =
+                    |s: &str| (!s.trim().is_empty()).then(|| s.trim().parse().unwrap_or(i64::MAX));
                 TypeArgs::Range {
-                    min: lo.trim().parse().ok(),
-                    max: hi.trim().parse().ok(),
+                    min: bound(lo),
+                    max: bound(hi),
                     span,
                 }
             }
