@@ -58,6 +58,7 @@ pub(crate) fn all_allows(ir: &Ir) -> Vec<&Allow> {
         out.extend(e.fields.iter().flat_map(|f| &f.allows));
         out.extend(e.indexes.iter().flat_map(|i| &i.allows));
     }
+    out.extend(ir.caches.iter().flat_map(|c| &c.allows));
     for r in &ir.resources {
         out.extend(&r.allows);
         out.extend(r.operations.iter().flat_map(|o| &o.allows));

@@ -2,7 +2,7 @@
 //! severity and applies `@allow` suppressions, so no rule can forget them.
 
 use crate::diagnostics::{Code, Diagnostic, Severity};
-use crate::ir::{Allow, EntityId, Ir, OpRef, ResourceId};
+use crate::ir::{Allow, CacheId, EntityId, Ir, OpRef, ResourceId};
 use crate::source::Span;
 
 /// A registered readiness rule.
@@ -67,6 +67,7 @@ pub enum Scope {
     Index(EntityId, usize),
     Resource(ResourceId),
     Operation(OpRef),
+    Cache(CacheId),
 }
 
 pub struct RuleContext<'a> {
@@ -176,5 +177,6 @@ pub(super) fn allows_for(ir: &Ir, scope: Scope) -> Vec<&Allow> {
             .chain(&ir.resource(op.resource).allows)
             .chain(service)
             .collect(),
+        Scope::Cache(c) => ir.cache(c).allows.iter().chain(service).collect(),
     }
 }

@@ -468,9 +468,9 @@ fn list(ir: &Ir, e: &Entity, l: &ListSpec, out: &mut String) {
         .iter()
         .map(|s| e.fields[s.value].name.as_str())
         .collect();
-    let default_sort = l.default_sort.map_or_else(
+    let default_sort = l.default_sort.as_ref().map_or_else(
         || "-".into(),
-        |(f, d)| format!("{:?}({})", d, e.fields[f].name),
+        |s| format!("{:?}({})", s.value.1, e.fields[s.value.0].name),
     );
     let page = |p: Option<u32>| p.map_or_else(|| "-".to_string(), |v| v.to_string());
     let _ = writeln!(

@@ -1513,7 +1513,8 @@ fn field_indexes(entity: &mut Entity) {
             method: IndexMethod::BTree,
             predicate,
             source: IndexSource::Field,
-            allows: Vec::new(),
+            // `@allow` on the field covers the index its `@unique` creates.
+            allows: f.allows.clone(),
             span: f.span,
         });
     }

@@ -72,10 +72,14 @@ impl Graph {
             let Some(&first) = inner.iter().min() else {
                 continue;
             };
-            let names: Vec<&str> = members
+            let mut names: Vec<&str> = members
                 .iter()
                 .map(|i| ir.entities[*i].name.as_str())
                 .collect();
+            // Show the loop closing: `Team → Player → Team`.
+            if let Some(first) = names.first().copied() {
+                names.push(first);
+            }
             let mut d = Diagnostic::error(Code::FK_CYCLE, ir.relation(first).span, format!("required references form a cycle: {}", names.join(" → ")))
                 .with_label("every reference in the cycle is required")
                 .with_help("make one reference optional (`ref X?` with `@on_delete(set_null)`) so a first row can be inserted");

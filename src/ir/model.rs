@@ -403,11 +403,18 @@ pub enum AuthRule {
 }
 
 impl AuthRule {
+    /// Whether a caller who is not signed in may pass. `not x` is assumed to let anonymous
+    /// callers through, since they hold no role and own nothing.
     pub fn is_public(&self) -> bool {
         match self {
-            AuthRule::Public => true,
+            AuthRule::Public | AuthRule::Not(_) => true,
             AuthRule::Or(rules) => rules.iter().any(AuthRule::is_public),
-            _ => false,
+            AuthRule::And(rules) => rules.iter().all(AuthRule::is_public),
+            AuthRule::Authenticated
+            | AuthRule::Role(_)
+            | AuthRule::Owner(_)
+            | AuthRule::ApiKey(_)
+            | AuthRule::Predicate(_) => false,
         }
     }
 }
@@ -461,6 +468,7 @@ pub struct CachePolicy {
     pub etag: bool,
     pub control: Option<String>,
     pub invalidated_by: Vec<OpRef>,
+    pub allows: Vec<Allow>,
     pub span: Span,
 }
 
@@ -648,7 +656,7 @@ pub struct Operation {
 pub struct ListSpec {
     pub filters: Vec<Filter>,
     pub sort: Vec<Spanned<usize>>,
-    pub default_sort: Option<(usize, SortDir)>,
+    pub default_sort: Option<Spanned<(usize, SortDir)>>,
     pub page_size: Option<u32>,
     pub max_page_size: Option<u32>,
     /// Extra predicate rows must satisfy (`author in auth.user.following`).

@@ -696,7 +696,10 @@ impl<'a> Resolver<'a> {
             }
         }
         if let Some(e) = s.get("default_sort") {
-            spec.default_sort = self.sort_order(&entity, e);
+            spec.default_sort = self.sort_order(&entity, e).map(|value| Spanned {
+                value,
+                span: e.span,
+            });
         }
         spec.page_size = s.get("page").and_then(|e| self.u32_value(e, 1, 10_000));
         spec.max_page_size = s.get("max_page").and_then(|e| self.u32_value(e, 1, 10_000));

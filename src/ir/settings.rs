@@ -752,7 +752,14 @@ impl<'a> Resolver<'a> {
                 &["ttl", "etag", "control", "invalidated_by"],
                 &[],
             );
-            self.reject_attrs(&d.node.attrs, "a cache policy");
+            let mut allows = Vec::new();
+            for a in &d.node.attrs {
+                if a.name.name == "allow" {
+                    allows.extend(self.allow(a));
+                } else {
+                    self.unknown_attr(a, "a cache policy", &["allow"]);
+                }
+            }
             let ttl_ms = s.get("ttl").and_then(|e| self.duration_value(e));
             let etag = s
                 .get("etag")
@@ -777,6 +784,7 @@ impl<'a> Resolver<'a> {
                 etag,
                 control,
                 invalidated_by,
+                allows,
                 span,
             });
         }

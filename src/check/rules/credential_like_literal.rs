@@ -145,8 +145,11 @@ fn high_entropy(text: &str) -> bool {
         text.chars().any(|c| c.is_ascii_digit()),
     ];
     let distinct: std::collections::BTreeSet<char> = text.chars().collect();
+    // Generated secrets (base64, hex) carry digits; long CamelCase words do not.
+    let digits = text.chars().filter(char::is_ascii_digit).count();
     text.len() >= 32
         && token_chars
+        && digits >= 4
         && classes.iter().filter(|c| **c).count() >= 2
         && distinct.len() >= 16
 }

@@ -61,10 +61,11 @@ declare_rule! {
 }
 
 fn incomplete_cache_policy(ir: &Ir, cx: &mut RuleContext<'_>) {
-    for cache in &ir.caches {
+    for (i, cache) in ir.caches.iter().enumerate() {
+        let scope = Scope::Cache(crate::ir::CacheId(crate::ir::id32(i)));
         if cache.ttl_ms.is_none() {
             cx.report(
-                Scope::Service,
+                scope,
                 cache.span,
                 format!("cache policy `{}` has no `ttl`", cache.name),
             )
@@ -73,7 +74,7 @@ fn incomplete_cache_policy(ir: &Ir, cx: &mut RuleContext<'_>) {
         }
         if cache.invalidated_by.is_empty() {
             cx.report(
-                Scope::Service,
+                scope,
                 cache.span,
                 format!(
                     "cache policy `{}` names no writes that invalidate it",

@@ -82,8 +82,12 @@ fn lenient_login_rate(ir: &Ir, cx: &mut RuleContext<'_>) {
             .help("add `rate = logins` to the auth block with `rate logins { limit = 10  window = 1m  key = ip }`");
         return;
     };
-    let per_minute = u64::from(rate.limit) * 60_000 / rate.window_ms.max(1);
-    if rate.key != RateKey::Ip || per_minute > MAX_PER_MINUTE {
+    // Rounded up, and the whole window's budget may be spent at once, so both count.
+    let per_minute = (u64::from(rate.limit) * 60_000).div_ceil(rate.window_ms.max(1));
+    if rate.key != RateKey::Ip
+        || per_minute > MAX_PER_MINUTE
+        || u64::from(rate.limit) > MAX_PER_MINUTE
+    {
         cx.report(
             Scope::Auth,
             rate.span,

@@ -42,13 +42,13 @@ pub(super) fn leads_an_index(entity: &Entity, field: usize) -> bool {
 pub(super) fn restricts_beyond_authenticated(rule: &AuthRule) -> bool {
     match rule {
         AuthRule::Public | AuthRule::Authenticated | AuthRule::ApiKey(None) => false,
-        AuthRule::Role(_)
-        | AuthRule::Owner(_)
-        | AuthRule::ApiKey(Some(_))
-        | AuthRule::Predicate(_) => true,
+        AuthRule::Role(_) | AuthRule::Owner(_) | AuthRule::ApiKey(Some(_)) => true,
+        // A condition on the record restricts callers only when it involves the caller.
+        AuthRule::Predicate(e) => mentions_caller(e),
         AuthRule::And(rules) => rules.iter().any(restricts_beyond_authenticated),
         AuthRule::Or(rules) => rules.iter().all(restricts_beyond_authenticated),
-        AuthRule::Not(_) => true,
+        // `not role(banned)` still lets every signed-in caller through.
+        AuthRule::Not(_) => false,
     }
 }
 
@@ -66,4 +66,15 @@ pub(super) fn role_only(rule: &AuthRule) -> bool {
 pub(super) fn field_name(ir: &Ir, entity: crate::ir::EntityId, field: usize) -> String {
     let e = ir.entity(entity);
     format!("{}.{}", e.name, e.fields[field].name)
+}
+
+fn mentions_caller(e: &crate::ir::Expr) -> bool {
+    use crate::ir::Expr;
+    match e {
+        Expr::Caller(_) => true,
+        Expr::Or(es) | Expr::And(es) => es.iter().any(mentions_caller),
+        Expr::Not(inner) => mentions_caller(inner),
+        Expr::Compare { lhs, rhs, .. } => mentions_caller(lhs) || mentions_caller(rhs),
+        Expr::Field(_) | Expr::This | Expr::Value(_) | Expr::Count(_) | Expr::Embed { .. } => false,
+    }
 }

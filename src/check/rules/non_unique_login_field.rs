@@ -70,7 +70,8 @@ fn non_unique_login_field(ir: &Ir, cx: &mut RuleContext<'_>) {
         || entity
             .indexes
             .iter()
-            .any(|i| i.unique && i.predicate.is_none() && i.columns == [auth.login_field]);
+            // A partial unique index counts: on a soft-deleted entity it is unique among live rows.
+            .any(|i| i.unique && i.columns == [auth.login_field]);
     if !unique {
         cx.report(
             Scope::Field(auth.identity, auth.login_field),

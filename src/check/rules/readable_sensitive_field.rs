@@ -50,11 +50,20 @@ const CREDENTIAL_WORDS: &[&str] = &[
     "passwd",
     "secret",
     "token",
-    "api_key",
     "apikey",
-    "private_key",
     "credential",
+    "credentials",
 ];
+
+/// Whether a snake_case name has a credential word as one of its words (`push_token`,
+/// `api_key`), not merely inside a word (`secretary`).
+fn looks_like_credential(name: &str) -> bool {
+    let words: Vec<&str> = name.split('_').collect();
+    words.iter().any(|w| CREDENTIAL_WORDS.contains(w))
+        || words
+            .windows(2)
+            .any(|p| matches!(p, ["api" | "private" | "access" | "secret", "key"]))
+}
 
 fn readable_sensitive_field(ir: &Ir, cx: &mut RuleContext<'_>) {
     credentials_in_plain_fields(ir, cx);
@@ -122,7 +131,7 @@ fn credentials_in_plain_fields(ir: &Ir, cx: &mut RuleContext<'_>) {
     for (i, e) in ir.entities.iter().enumerate() {
         for (n, f) in e.fields.iter().enumerate() {
             let lower = f.name.to_lowercase();
-            let looks_secret = CREDENTIAL_WORDS.iter().any(|w| lower.contains(w));
+            let looks_secret = looks_like_credential(&lower);
             let plain = matches!(f.ty, FieldType::String | FieldType::Text | FieldType::Json);
             if looks_secret && plain && !is_sensitive(f) {
                 cx.report(Scope::Field(EntityId(crate::ir::id32(i)), n), f.span, format!("`{}.{}` looks like a credential but would be returned and logged", e.name, f.name))

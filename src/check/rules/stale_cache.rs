@@ -88,7 +88,7 @@ fn stale_cache(ir: &Ir, cx: &mut RuleContext<'_>) {
         {
             let name = ir.op_name(writer);
             cx.report(
-                Scope::Service,
+                Scope::Operation(writer),
                 cache.span,
                 format!(
                     "`{name}` writes `{}` but does not invalidate cache `{}`",

@@ -102,7 +102,7 @@ fn unindexed_list_field(ir: &Ir, cx: &mut RuleContext<'_>) {
             .sort
             .iter()
             .map(|s| (s.value, s.span))
-            .chain(list.default_sort.map(|(f, _)| (f, op.span)));
+            .chain(list.default_sort.as_ref().map(|d| (d.value.0, d.span)));
         // A nested resource always filters by its parent, so `(parent, field)` serves the sort.
         let parents: Vec<usize> = resource.parents.iter().map(|(f, _)| *f).collect();
         let mut seen = Vec::new();

@@ -52,9 +52,7 @@ fn unknown_rule_code(ir: &Ir, cx: &mut RuleContext<'_>) {
         .into_iter()
         .filter(|(code, _)| find_rule(code).is_none())
     {
-        let known = RULES.iter().flat_map(|r| [r.code, r.name]);
-        let help = did_you_mean(code, known)
-            .unwrap_or_else(|| "`svcc rules` lists every rule".to_string());
+        let help = suggestion(code).unwrap_or_else(|| "`svcc rules` lists every rule".to_string());
         cx.report(
             Scope::Service,
             span,
@@ -62,5 +60,17 @@ fn unknown_rule_code(ir: &Ir, cx: &mut RuleContext<'_>) {
         )
         .label("unknown rule")
         .help(help);
+    }
+}
+
+/// A code one typo away (`SVC160` → `SVC106`), or a similar rule name. Codes share their
+/// prefix, so string similarity alone would suggest any code for any other.
+fn suggestion(code: &str) -> Option<String> {
+    let close_code = RULES
+        .iter()
+        .find(|r| strsim::damerau_levenshtein(&code.to_ascii_uppercase(), r.code) <= 1);
+    match close_code {
+        Some(r) => Some(format!("did you mean `{}` ({})?", r.code, r.name)),
+        None => did_you_mean(code, RULES.iter().map(|r| r.name)),
     }
 }
