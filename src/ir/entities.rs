@@ -689,18 +689,18 @@ impl<'a> Resolver<'a> {
                 field.pattern = self.string_arg(a);
                 if !is_text(&field.ty) {
                     self.wrong_type(a, "`@pattern` applies to text fields", field);
-                } else if let Some(Err(err)) = field
-                    .pattern
-                    .as_deref()
-                    .map(|p| regex_syntax::Parser::new().parse(p))
-                {
+                } else if let Some(Err(err)) = field.pattern.as_deref().map(|p| {
+                    regex_syntax::Parser::new()
+                        .parse(p)
+                        .map_err(|e| e.to_string())
+                }) {
                     self.error(
                         Diagnostic::error(
                             Code::BAD_ARGUMENTS,
                             a.span,
                             "invalid regular expression",
                         )
-                        .with_label(first_line(&err.to_string()))
+                        .with_label(first_line(&err))
                         .with_help(
                             "`@pattern` takes a Rust `regex` expression, e.g. `\"^[a-z0-9-]+$\"`",
                         ),
@@ -715,18 +715,18 @@ impl<'a> Resolver<'a> {
                             |n: &Option<ast::Number>| n.as_ref().and_then(ast::Number::as_f64);
                         if !is_numeric(&field.ty) {
                             self.wrong_type(a, "`@range` applies to numeric fields; text takes a length: `string(1..200)`", field);
-                        } else if let (Some(lo), Some(hi)) = (bound(min), bound(max)) {
-                            if lo > hi {
-                                self.error(
-                                    Diagnostic::error(
-                                        Code::BAD_ARGUMENTS,
-                                        a.span,
-                                        "the range is empty",
-                                    )
-                                    .with_label(format!("{lo} is above {hi}"))
-                                    .with_help("write the lower bound first: `@range(0..100)`"),
-                                );
-                            }
+                        } else if let (Some(lo), Some(hi)) = (bound(min), bound(max))
+                            && lo > hi
+                        {
+                            self.error(
+                                Diagnostic::error(
+                                    Code::BAD_ARGUMENTS,
+                                    a.span,
+                                    "the range is empty",
+                                )
+                                .with_label(format!("{lo} is above {hi}"))
+                                .with_help("write the lower bound first: `@range(0..100)`"),
+                            );
                         }
                         field.range = Some(NumRange {
                             min: min.as_ref().map(|n| n.text.clone()),
