@@ -17,11 +17,18 @@ fn example_migrations() {
             "{}",
             svcc::diagnostics::render_plain(&c.sources, &c.diagnostics)
         );
-        let output = sql::migrations(&c.ir, None, &[]).unwrap();
-        let text: String = output
+        let built = sql::migrations(&c.ir, None, &[]).unwrap();
+        let mut text: String = built
+            .output
             .iter()
             .map(|(path, file)| format!("//// {path}\n{}\n", file.contents))
             .collect();
+        if !built.warnings.is_empty() {
+            text.push_str(&format!(
+                "//// warnings\n{}",
+                svcc::diagnostics::render_plain(&c.sources, &built.warnings)
+            ));
+        }
         insta::assert_snapshot!(format!("sql__{}", spec_name(&spec)), text);
     }
 }

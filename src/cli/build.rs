@@ -16,7 +16,12 @@ pub(super) fn run(spec: &Path, out_dir: &Path, check: bool) -> io::Result<ExitCo
     let previous = read_snapshot(out_dir)?;
     let existing = existing_versions(out_dir)?;
     let output = match sql::migrations(&c.ir, previous.as_ref(), &existing) {
-        Ok(output) => output,
+        Ok(built) => {
+            if !built.warnings.is_empty() {
+                eprint!("{}", renderer().render_all(&c.sources, &built.warnings));
+            }
+            built.output
+        }
         Err(diagnostics) => {
             eprint!("{}", renderer().render_all(&c.sources, &diagnostics));
             eprintln!("nothing written");

@@ -76,6 +76,8 @@ error_codes! {
         "The spec changed in a way whose migration can lose data or fail on existing rows: a table or column is dropped, a column type narrows, a column becomes required without a default, a primary key changes. svcc writes such a migration only when the spec acknowledges each step by name in the service block: `migrations { acknowledge = [\"orders.legacy_total\", \"old_table\"] }`. Renames are not destructive: write `@renamed_from(\"old_name\")` on the field or entity instead of dropping and adding.";
     MISSING_SNAPSHOT = "E202", "migrations without a schema snapshot",
         "The output directory has migrations but no `migrations/schema.json`, the snapshot of the schema they create. svcc diffs the spec against that snapshot to write the next migration; without it, it cannot know what exists. Restore the file from version control.";
+    SKIPPED_ON_SQLITE = "W001", "not available on SQLite",
+        "A warning: the spec asks for something SQLite cannot do, such as a GIN index. The SQLite migration leaves it out; PostgreSQL gets it. Queries that rely on it are slower on SQLite, which is meant for development and small deployments.";
 }
 
 /// The explanation of a front-end code, if `code` is one.

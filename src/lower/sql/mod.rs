@@ -24,8 +24,6 @@ use migrate::Backfill;
 pub struct Migration {
     pub up: String,
     pub down: String,
-    /// What the dialect could not express (a GIN index on SQLite), for the build to report.
-    pub skipped: Vec<String>,
 }
 
 /// The dialects a spec targets.
@@ -47,22 +45,7 @@ pub fn initial(schema: &Schema, dialect: Dialect) -> Migration {
         ..SchemaDiff::default()
     };
     let (up, _) = migrate::statements(&create, dialect, Backfill::No);
-    let skipped = schema
-        .tables
-        .iter()
-        .flat_map(|t| {
-            t.indexes
-                .iter()
-                .filter(|i| ddl::create_index(i, t, dialect).is_none())
-                .map(move |i| (t, i))
-        })
-        .map(|(t, i)| {
-            format!(
-                "index `{}` on `{}`: SQLite has no GIN indexes",
-                i.name, t.name
-            )
-        })
-        .collect();
+
     let drop = SchemaDiff {
         dropped: schema.tables.iter().rev().cloned().collect(),
         ..SchemaDiff::default()
@@ -81,7 +64,6 @@ pub fn initial(schema: &Schema, dialect: Dialect) -> Migration {
     Migration {
         up: script(&up, false, &[]),
         down: script(&down, false, &[]),
-        skipped,
     }
 }
 
@@ -93,7 +75,7 @@ pub fn migrations(
     ir: &Ir,
     previous: Option<&Schema>,
     existing: &[u32],
-) -> Result<Output, Vec<Diagnostic>> {
+) -> Result<Built, Vec<Diagnostic>> {
     let next = schema(ir);
     let mut out = Output::new();
     out.insert(
@@ -108,12 +90,23 @@ pub fn migrations(
             let m = initial(&next, dialect);
             insert_pair(&mut out, dialect, 1, "initial", m);
         }
-        return Ok(out);
+        let new_indexes = next
+            .tables
+            .iter()
+            .flat_map(|t| t.indexes.iter().map(move |i| (t, i)));
+        let warnings = skipped_on_sqlite(ir, new_indexes);
+        return Ok(Built {
+            output: out,
+            warnings,
+        });
     };
     let renames = Renames::declared(prev, &next);
     let forward = diff::diff(prev, &next, &renames);
     if forward.is_empty() {
-        return Ok(out);
+        return Ok(Built {
+            output: out,
+            warnings: Vec::new(),
+        });
     }
     let steps = destructive_steps(&forward);
     let errors: Vec<Diagnostic> = steps
@@ -136,11 +129,51 @@ pub fn migrations(
         let m = Migration {
             up: script(&up, up_rebuilds, &notes),
             down: script(&down, down_rebuilds, &[]),
-            skipped: Vec::new(),
         };
         insert_pair(&mut out, dialect, version, &slug(&forward), m);
     }
-    Ok(out)
+    let created = forward
+        .created
+        .iter()
+        .flat_map(|t| t.indexes.iter().map(move |i| (t, i)));
+    let added = forward
+        .altered
+        .iter()
+        .flat_map(|d| d.added_indexes.iter().map(move |i| (&d.after, i)));
+    let warnings = skipped_on_sqlite(ir, created.chain(added));
+    Ok(Built {
+        output: out,
+        warnings,
+    })
+}
+
+/// The files of a build, and what it could not do on every target.
+#[derive(Debug)]
+pub struct Built {
+    pub output: Output,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// New GIN indexes, which SQLite has no equivalent of: the SQLite migration leaves them out.
+fn skipped_on_sqlite<'t>(
+    ir: &Ir,
+    indexes: impl Iterator<Item = (&'t schema::Table, &'t schema::Index)>,
+) -> Vec<Diagnostic> {
+    if !dialects(ir).contains(&Dialect::Sqlite) {
+        return Vec::new();
+    }
+    indexes
+        .filter(|(_, i)| i.gin)
+        .map(|(t, i)| {
+            let entity = ir.entities.iter().find(|e| e.table == t.name);
+            let span = entity.and_then(|e| e.indexes.iter().find(|x| x.name == i.name)).map_or(ir.service.span, |x| x.span);
+            let mut d = Diagnostic::error(Code::SKIPPED_ON_SQLITE, span, format!("index `{}` is not created on SQLite", i.name))
+                .with_label("GIN index")
+                .with_help("SQLite has no GIN indexes; queries on this column scan the table there. PostgreSQL gets the index.");
+            d.severity = crate::diagnostics::Severity::Warning;
+            d
+        })
+        .collect()
 }
 
 /// The snapshot as committed: pretty JSON, stable key order, trailing newline.
