@@ -5,7 +5,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use svcc::lower::{Output, Owner, sql};
+use svcc::lower::{Output, Owner, rust, sql};
 
 use super::{compile_reporting, renderer};
 
@@ -15,12 +15,21 @@ pub(super) fn run(spec: &Path, out_dir: &Path, check: bool) -> io::Result<ExitCo
     };
     let previous = read_snapshot(out_dir)?;
     let existing = existing_versions(out_dir)?;
-    let output = match sql::migrations(&c.ir, previous.as_ref(), &existing) {
-        Ok(built) => {
-            if !built.warnings.is_empty() {
-                eprint!("{}", renderer().render_all(&c.sources, &built.warnings));
+    let spec_name = c
+        .sources
+        .files()
+        .first()
+        .map_or_else(String::new, |f| f.name.clone());
+    let output = match sql::migrations(&c.ir, previous.as_ref(), &existing).and_then(|built| {
+        let mut output = rust::lower(&c.ir, &spec_name)?;
+        output.extend(built.output);
+        Ok((output, built.warnings))
+    }) {
+        Ok((output, warnings)) => {
+            if !warnings.is_empty() {
+                eprint!("{}", renderer().render_all(&c.sources, &warnings));
             }
-            built.output
+            output
         }
         Err(diagnostics) => {
             eprint!("{}", renderer().render_all(&c.sources, &diagnostics));

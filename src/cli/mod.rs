@@ -2,6 +2,7 @@
 
 mod build;
 mod fmt;
+mod run;
 
 use std::io::{self, IsTerminal as _};
 use std::path::{Path, PathBuf};
@@ -42,6 +43,14 @@ enum Command {
         /// Write nothing; print a diff and fail if the directory differs from what the spec produces.
         #[arg(long)]
         check: bool,
+    },
+    /// Build a spec's service, compile it with cargo and start it on its embedded SQLite
+    /// default (no database server needed).
+    Run {
+        spec: PathBuf,
+        /// Compile without optimisations: faster to build, slower to run.
+        #[arg(long)]
+        debug: bool,
     },
     /// Print the entity graph of a spec.
     Graph {
@@ -91,6 +100,7 @@ pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Check { paths } => check(&paths),
         Command::Build { spec, out, check } => build::run(&spec, &out, check),
+        Command::Run { spec, debug } => run::run(&spec, !debug),
         Command::Graph { spec, format } => graph(&spec, format),
         Command::Fmt { paths, check } => fmt::run(&paths, check),
         Command::Explain { code } => explain(&code),

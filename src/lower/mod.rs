@@ -1,6 +1,7 @@
 //! Stage 4: the checked IR → files. Pure: every lowering returns an in-memory tree that
 //! only `cli` writes to disk.
 
+pub mod rust;
 pub mod sql;
 
 use std::collections::BTreeMap;

@@ -1,0 +1,274 @@
+//! `src/config.rs` of the generated crate: settings from the environment, validated at
+//! start-up, with defaults from the spec.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use crate::ir::{ConfigValue, Database, Ir, Value};
+
+/// An environment variable the service reads, with its default and what it is for. The
+/// same list documents `.env.example`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvVar {
+    pub name: String,
+    pub default: Option<String>,
+    pub doc: &'static str,
+}
+
+/// Every variable the generated service reads.
+pub fn env_vars(ir: &Ir) -> Vec<EnvVar> {
+    let var = |name: &str, default: Option<String>, doc| EnvVar {
+        name: name.to_string(),
+        default,
+        doc,
+    };
+    let (db_name, db_default) = env_of(&ir.service.database_url.value, "DATABASE_URL");
+    let (port_name, port_default) = env_of(&ir.service.port, "PORT");
+    let (cors_name, cors_default) = ir
+        .service
+        .cors_origins
+        .as_ref()
+        .map_or(("CORS_ORIGINS".to_string(), None), |c| {
+            env_of(&c.value, "CORS_ORIGINS")
+        });
+    let sqlite_default = ir
+        .service
+        .databases
+        .contains(&Database::Sqlite)
+        .then(|| format!("sqlite://{}.db", ir.service.name));
+    vec![
+        var(
+            &db_name,
+            db_default.or(sqlite_default),
+            "Database URL: `postgres://...` or `sqlite://file.db`.",
+        ),
+        var("HOST", Some("0.0.0.0".into()), "Address to listen on."),
+        var(
+            &port_name,
+            port_default.or_else(|| Some("8080".into())),
+            "Port to listen on.",
+        ),
+        var(
+            &cors_name,
+            cors_default,
+            "Comma-separated origins allowed to call the API from browsers; empty allows none.",
+        ),
+        var(
+            "DB_MAX_CONNECTIONS",
+            Some("10".into()),
+            "Largest number of pooled database connections.",
+        ),
+        var(
+            "DB_MIN_CONNECTIONS",
+            Some("1".into()),
+            "Connections the pool keeps open when idle.",
+        ),
+        var(
+            "DB_ACQUIRE_TIMEOUT_SECS",
+            Some("5".into()),
+            "How long a request waits for a pooled connection.",
+        ),
+        var(
+            "DB_IDLE_TIMEOUT_SECS",
+            Some("60".into()),
+            "How long an idle connection stays open.",
+        ),
+        var(
+            "DB_STATEMENT_TIMEOUT_SECS",
+            Some("30".into()),
+            "Longest a single SQL statement may run (PostgreSQL).",
+        ),
+        var(
+            "REQUEST_TIMEOUT_SECS",
+            Some("30".into()),
+            "Longest a request may take before it is answered with 408.",
+        ),
+        var(
+            "SHUTDOWN_TIMEOUT_SECS",
+            Some("30".into()),
+            "How long in-flight requests may finish after SIGTERM.",
+        ),
+        var(
+            "BODY_LIMIT_BYTES",
+            Some("1048576".into()),
+            "Largest accepted request body.",
+        ),
+        var(
+            "MIGRATE_ON_START",
+            None,
+            "Apply pending migrations at start-up: `true` or `false`; default true for SQLite, false for PostgreSQL.",
+        ),
+        var(
+            "LOG_FORMAT",
+            Some("json".into()),
+            "`json` (production) or `pretty` (development).",
+        ),
+        var(
+            "RUST_LOG",
+            None,
+            "Log filter, e.g. `info` or `my_service=debug,tower_http=info`.",
+        ),
+    ]
+}
+
+/// The variable a setting is read from and its default, as text.
+fn env_of(value: &ConfigValue, fallback: &str) -> (String, Option<String>) {
+    match value {
+        ConfigValue::Env { name, default } => (name.clone(), default.as_ref().map(value_text)),
+        ConfigValue::Literal(v) => (fallback.to_string(), Some(value_text(v))),
+    }
+}
+
+fn value_text(v: &Value) -> String {
+    match v {
+        Value::Str(s) | Value::Ident(s) | Value::Decimal(s) => s.clone(),
+        Value::Int(i) => i.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Duration(ms) => (ms / 1000).to_string(),
+        Value::Null => String::new(),
+    }
+}
+
+pub fn config_rs(ir: &Ir) -> TokenStream {
+    let vars = env_vars(ir);
+    let get = |i: usize| -> (String, TokenStream) {
+        let v = &vars[i];
+        let default = match &v.default {
+            Some(d) => quote!(Some(#d)),
+            None => quote!(None),
+        };
+        (v.name.clone(), default)
+    };
+    let (db, db_default) = get(0);
+    let (host, host_default) = get(1);
+    let (port, port_default) = get(2);
+    let (cors, _) = get(3);
+    let cors_default = vars[3].default.clone().unwrap_or_default();
+    quote! {
+        //! Settings read from the environment at start-up; every problem is reported at once.
+
+        use std::fmt;
+        use std::str::FromStr;
+        use std::time::Duration;
+
+        /// Everything the service reads from its environment.
+        #[derive(Clone)]
+        pub struct Settings {
+            pub host: String,
+            pub port: u16,
+            pub database_url: String,
+            pub max_connections: u32,
+            pub min_connections: u32,
+            pub acquire_timeout: Duration,
+            pub idle_timeout: Duration,
+            pub statement_timeout: Duration,
+            pub request_timeout: Duration,
+            pub shutdown_timeout: Duration,
+            pub body_limit: usize,
+            pub cors_origins: Vec<String>,
+            pub migrate_on_start: bool,
+            pub log_json: bool,
+        }
+
+        /// The database URL may hold a password, so it is never printed.
+        impl fmt::Debug for Settings {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_struct("Settings")
+                    .field("host", &self.host)
+                    .field("port", &self.port)
+                    .field("database_url", &"[redacted]")
+                    .field("max_connections", &self.max_connections)
+                    .field("request_timeout", &self.request_timeout)
+                    .field("cors_origins", &self.cors_origins)
+                    .finish_non_exhaustive()
+            }
+        }
+
+        /// One or more missing or malformed variables.
+        #[derive(Debug, thiserror::Error)]
+        #[error("invalid configuration: {}", .0.join("; "))]
+        pub struct ConfigError(pub Vec<String>);
+
+        impl Settings {
+            /// Reads the process environment.
+            pub fn from_env() -> Result<Self, ConfigError> {
+                Self::from_lookup(|key| std::env::var(key).ok())
+            }
+
+            /// Reads settings through `get`, so tests can supply their own values.
+            pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+                let mut problems = Vec::new();
+                let mut text = |key: &str, default: Option<&str>| -> String {
+                    match get(key).or_else(|| default.map(str::to_owned)) {
+                        Some(value) => value,
+                        None => {
+                            problems.push(format!("{key} is not set"));
+                            String::new()
+                        }
+                    }
+                };
+                let database_url = text(#db, #db_default);
+                let host = text(#host, #host_default);
+                let port = text(#port, #port_default);
+                let cors = text(#cors, Some(#cors_default));
+                let raw = [
+                    text("DB_MAX_CONNECTIONS", Some("10")),
+                    text("DB_MIN_CONNECTIONS", Some("1")),
+                    text("DB_ACQUIRE_TIMEOUT_SECS", Some("5")),
+                    text("DB_IDLE_TIMEOUT_SECS", Some("60")),
+                    text("DB_STATEMENT_TIMEOUT_SECS", Some("30")),
+                    text("REQUEST_TIMEOUT_SECS", Some("30")),
+                    text("SHUTDOWN_TIMEOUT_SECS", Some("30")),
+                    text("BODY_LIMIT_BYTES", Some("1048576")),
+                    text("LOG_FORMAT", Some("json")),
+                ];
+                let migrate = get("MIGRATE_ON_START");
+                let settings = Settings {
+                    port: parse(#port, &port, &mut problems),
+                    max_connections: parse("DB_MAX_CONNECTIONS", &raw[0], &mut problems),
+                    min_connections: parse("DB_MIN_CONNECTIONS", &raw[1], &mut problems),
+                    acquire_timeout: seconds("DB_ACQUIRE_TIMEOUT_SECS", &raw[2], &mut problems),
+                    idle_timeout: seconds("DB_IDLE_TIMEOUT_SECS", &raw[3], &mut problems),
+                    statement_timeout: seconds("DB_STATEMENT_TIMEOUT_SECS", &raw[4], &mut problems),
+                    request_timeout: seconds("REQUEST_TIMEOUT_SECS", &raw[5], &mut problems),
+                    shutdown_timeout: seconds("SHUTDOWN_TIMEOUT_SECS", &raw[6], &mut problems),
+                    body_limit: parse("BODY_LIMIT_BYTES", &raw[7], &mut problems),
+                    log_json: log_json(&raw[8], &mut problems),
+                    migrate_on_start: match migrate.as_deref() {
+                        Some(value) => parse("MIGRATE_ON_START", value, &mut problems),
+                        None => database_url.starts_with("sqlite:"),
+                    },
+                    cors_origins: cors.split(',').map(str::trim).filter(|o| !o.is_empty()).map(str::to_owned).collect(),
+                    host,
+                    database_url,
+                };
+                if !(settings.database_url.starts_with("postgres://") || settings.database_url.starts_with("postgresql://") || settings.database_url.starts_with("sqlite:")) {
+                    problems.push(format!("{} must start with postgres:// or sqlite:", #db));
+                }
+                if problems.is_empty() { Ok(settings) } else { Err(ConfigError(problems)) }
+            }
+        }
+
+        fn parse<T: FromStr + Default>(key: &str, value: &str, problems: &mut Vec<String>) -> T {
+            value.trim().parse().unwrap_or_else(|_| {
+                problems.push(format!("{key} has an invalid value `{value}`"));
+                T::default()
+            })
+        }
+
+        fn seconds(key: &str, value: &str, problems: &mut Vec<String>) -> Duration {
+            Duration::from_secs(parse(key, value, problems))
+        }
+
+        fn log_json(value: &str, problems: &mut Vec<String>) -> bool {
+            match value {
+                "json" => true,
+                "pretty" => false,
+                other => {
+                    problems.push(format!("LOG_FORMAT must be `json` or `pretty`, not `{other}`"));
+                    true
+                }
+            }
+        }
+    }
+}
