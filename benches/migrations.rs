@@ -30,7 +30,7 @@ fn migrations(c: &mut Criterion) {
         });
     });
     group.bench_function("full_build_from_scratch", |b| {
-        b.iter(|| sql::migrations(ir, None, &[]))
+        b.iter(|| sql::migrations(ir, None, &Default::default()))
     });
     let mut changed = schema.clone();
     for t in changed.tables.iter_mut().step_by(10) {

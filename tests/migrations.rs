@@ -530,3 +530,65 @@ fn set_null_and_identity_columns_behave() {
         );
     }
 }
+
+const CYCLE: &str = r#"service cycle {
+  version      = "1.0.0"
+  databases    = [postgres]
+  database_url = env("DATABASE_URL")
+}
+
+use std.mixins
+
+entity Team {
+  include uuid_id
+  captain: ref Player? @on_delete(set_null)
+  include timestamps
+}
+
+entity Player {
+  include uuid_id
+  team: ref Team @on_delete(cascade)
+  include timestamps
+}
+"#;
+
+#[test]
+fn reference_cycles_apply_and_a_new_database_target_gets_its_history() {
+    let dir = scratch("cycle");
+    let spec = dir.join("cycle.svc");
+    std::fs::write(&spec, CYCLE).unwrap();
+    let out = dir.join("out");
+    build(&spec, &out);
+    assert!(!out.join("migrations/sqlite").exists());
+    std::fs::write(
+        &spec,
+        CYCLE.replace(
+            "databases    = [postgres]",
+            "databases    = [postgres, sqlite]",
+        ),
+    )
+    .unwrap();
+    let written = build(&spec, &out);
+    assert!(
+        written
+            .iter()
+            .any(|w| w.ends_with("migrations/sqlite/0001_initial.up.sql")),
+        "adding sqlite wrote {written:?}"
+    );
+    assert!(
+        !written.iter().any(|w| w.contains("postgres/0002")),
+        "the PostgreSQL history is unchanged: {written:?}"
+    );
+    let schema = sql::schema(&compile(&spec).ir);
+    for db in databases("cycle") {
+        let up = migration(&out, db.dialect(), 1, "up");
+        db.apply(&up);
+        assert_schema(&db, &schema, "reference cycle");
+        db.apply(&migration(&out, db.dialect(), 1, "down"));
+        assert!(
+            live_schema(&db).is_empty(),
+            "down left objects behind on {}",
+            db.dialect()
+        );
+    }
+}

@@ -17,7 +17,7 @@ fn example_migrations() {
             "{}",
             svcc::diagnostics::render_plain(&c.sources, &c.diagnostics)
         );
-        let built = sql::migrations(&c.ir, None, &[]).unwrap();
+        let built = sql::migrations(&c.ir, None, &Default::default()).unwrap();
         let mut text: String = built
             .output
             .iter()

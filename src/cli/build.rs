@@ -1,10 +1,11 @@
 //! `svcc build`: lower a checked spec and write the files, or `--check` them for drift.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use svcc::lower::sql::Dialect;
 use svcc::lower::{Output, Owner, rust, sql};
 
 use super::{compile_reporting, renderer};
@@ -69,10 +70,11 @@ fn read_snapshot(out_dir: &Path) -> io::Result<Option<sql::Schema>> {
 }
 
 /// Version numbers of the migrations already in `migrations/<dialect>/`.
-fn existing_versions(out_dir: &Path) -> io::Result<Vec<u32>> {
-    let mut versions = BTreeSet::new();
-    for dialect in ["postgres", "sqlite"] {
-        let dir = out_dir.join("migrations").join(dialect);
+fn existing_versions(out_dir: &Path) -> io::Result<BTreeMap<Dialect, Vec<u32>>> {
+    let mut all = BTreeMap::new();
+    for dialect in [Dialect::Postgres, Dialect::Sqlite] {
+        let mut versions = BTreeSet::new();
+        let dir = out_dir.join("migrations").join(dialect.dir());
         let Ok(entries) = std::fs::read_dir(&dir) else {
             continue;
         };
@@ -83,8 +85,9 @@ fn existing_versions(out_dir: &Path) -> io::Result<Vec<u32>> {
                 versions.insert(v);
             }
         }
+        all.insert(dialect, versions.into_iter().collect());
     }
-    Ok(versions.into_iter().collect())
+    Ok(all)
 }
 
 /// Writes changed generated files and missing user-owned ones, each atomically (a

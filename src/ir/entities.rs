@@ -128,6 +128,32 @@ impl<'a> Resolver<'a> {
         entity
     }
 
+    /// A foreign key is one column, so its target needs a one-column primary key.
+    pub(super) fn check_reference_targets(&mut self) {
+        let problems: Vec<(crate::source::Span, String, usize)> = self
+            .ir
+            .relations
+            .iter()
+            .filter_map(|r| {
+                let target = &self.ir.entities[r.to.index()];
+                (target.primary_key.len() != 1)
+                    .then(|| (r.span, target.name.clone(), target.primary_key.len()))
+            })
+            .collect();
+        for (span, name, columns) in problems {
+            let what = if columns == 0 {
+                "has no primary key".to_string()
+            } else {
+                format!("has a {columns}-column primary key")
+            };
+            self.error(
+                Diagnostic::error(Code::AMBIGUOUS_RELATION, span, format!("cannot reference `{name}`: it {what}"))
+                    .with_label("a reference needs a one-column key")
+                    .with_help(format!("give `{name}` a single primary key (`id: uuid @primary @default(uuid7())`) and keep uniqueness with `unique (...)`")),
+            );
+        }
+    }
+
     /// Two fields may not share a column (`user` and `user_id` both map to `user_id`).
     fn duplicate_columns(&mut self, entity: &Entity) {
         for (i, f) in entity.fields.iter().enumerate() {

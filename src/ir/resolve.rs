@@ -75,6 +75,7 @@ pub(super) fn resolve(files: &[ast::File]) -> (Ir, Vec<Diagnostic>) {
     r.resolve_enums();
     r.resolve_aliases();
     r.resolve_entities();
+    r.check_reference_targets();
     r.resolve_collections();
     r.resolve_indexes();
     r.resolve_rates();

@@ -146,17 +146,10 @@ pub fn touch_trigger(t: &Table, column: &str, dialect: Dialect) -> Vec<String> {
             "CREATE TRIGGER {trigger} BEFORE UPDATE ON {table} FOR EACH ROW EXECUTE FUNCTION {}()",
             quote_ident(&touch_function(column))
         )],
-        Dialect::Sqlite => {
-            let keys: Vec<String> = t
-                .primary_key
-                .iter()
-                .map(|k| format!("{0} = NEW.{0}", quote_ident(k)))
-                .collect();
-            vec![format!(
-                "CREATE TRIGGER {trigger} AFTER UPDATE ON {table} FOR EACH ROW WHEN NEW.{col} IS OLD.{col} BEGIN UPDATE {table} SET {col} = {NOW_SQLITE} WHERE {}; END",
-                keys.join(" AND ")
-            )]
-        }
+        // Every svcc table is a rowid table, whatever its primary key (or lack of one).
+        Dialect::Sqlite => vec![format!(
+            "CREATE TRIGGER {trigger} AFTER UPDATE ON {table} FOR EACH ROW WHEN NEW.{col} IS OLD.{col} BEGIN UPDATE {table} SET {col} = {NOW_SQLITE} WHERE rowid = NEW.rowid; END"
+        )],
     }
 }
 

@@ -182,6 +182,13 @@ fn alter_column_postgres(table: &str, before: &Column, after: &Column) -> Vec<St
         let ty = Dialect::Postgres.type_name(after.ty);
         out.push(format!("{prefix} TYPE {ty} USING {col}::{ty}"));
     }
+    // Rows holding NULL take the new default before the column becomes required.
+    if let (true, false, Some(d)) = (before.nullable, after.nullable, &after.default) {
+        out.push(format!(
+            "UPDATE {table} SET {col} = {} WHERE {col} IS NULL",
+            Dialect::Postgres.default_sql(d)
+        ));
+    }
     if before.nullable != after.nullable {
         out.push(format!(
             "{prefix} {} NOT NULL",
@@ -253,8 +260,17 @@ fn rebuild_sqlite(d: &TableDiff, backfill: Backfill) -> Vec<String> {
     let mut sources = Vec::new();
     for c in &after.columns {
         let old = d.old_name(&c.name);
-        let source = if before.columns.iter().any(|b| b.name == old) {
-            quote_ident(old)
+        let previous = before.columns.iter().find(|b| b.name == old);
+        let source = if let Some(p) = previous {
+            match (&c.default, p.nullable && !c.nullable) {
+                // Rows holding NULL take the new default as the column becomes required.
+                (Some(d), true) => format!(
+                    "COALESCE({}, {})",
+                    quote_ident(old),
+                    Dialect::Sqlite.default_sql(d)
+                ),
+                _ => quote_ident(old),
+            }
         } else if backfill == Backfill::ZeroValues
             && !c.nullable
             && c.default.is_none()

@@ -8,6 +8,7 @@ pub mod diff;
 pub mod migrate;
 pub mod schema;
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 pub use dialect::Dialect;
@@ -40,17 +41,28 @@ pub fn dialects(ir: &Ir) -> Vec<Dialect> {
 
 /// The migration that creates `schema` from an empty database, and its reverse.
 pub fn initial(schema: &Schema, dialect: Dialect) -> Migration {
+    let (tables, deferred) = defer_forward_references(schema, dialect);
     let create = SchemaDiff {
-        created: schema.tables.clone(),
+        created: tables,
         ..SchemaDiff::default()
     };
-    let (up, _) = migrate::statements(&create, dialect, Backfill::No);
-
+    let (mut up, _) = migrate::statements(&create, dialect, Backfill::No);
+    up.extend(deferred.iter().map(|(t, fk)| ddl::add_foreign_key(t, fk)));
+    let mut down: Vec<String> = deferred
+        .iter()
+        .map(|(t, fk)| {
+            format!(
+                "ALTER TABLE {} DROP CONSTRAINT {}",
+                dialect::quote_ident(&t.name),
+                dialect::quote_ident(&fk.name)
+            )
+        })
+        .collect();
     let drop = SchemaDiff {
         dropped: schema.tables.iter().rev().cloned().collect(),
         ..SchemaDiff::default()
     };
-    let (mut down, _) = migrate::statements(&drop, dialect, Backfill::No);
+    down.extend(migrate::statements(&drop, dialect, Backfill::No).0);
     if dialect == Dialect::Postgres {
         let mut columns: Vec<&str> = schema
             .tables
@@ -67,6 +79,34 @@ pub fn initial(schema: &Schema, dialect: Dialect) -> Migration {
     }
 }
 
+/// PostgreSQL checks a foreign key's target when the constraint is created. In a reference
+/// cycle (allowed when one reference is optional) some target comes later in the order, so
+/// those keys are added once every table exists. SQLite resolves targets lazily.
+fn defer_forward_references(
+    schema: &Schema,
+    dialect: Dialect,
+) -> (Vec<schema::Table>, Vec<(schema::Table, schema::ForeignKey)>) {
+    let mut deferred = Vec::new();
+    let mut tables = Vec::new();
+    for (i, t) in schema.tables.iter().enumerate() {
+        let mut table = t.clone();
+        if dialect == Dialect::Postgres {
+            let later: Vec<&str> = schema.tables[i + 1..]
+                .iter()
+                .map(|l| l.name.as_str())
+                .collect();
+            let (forward, kept): (Vec<_>, Vec<_>) = table
+                .foreign_keys
+                .into_iter()
+                .partition(|fk| later.contains(&fk.ref_table.as_str()));
+            table.foreign_keys = kept;
+            deferred.extend(forward.into_iter().map(|fk| (t.clone(), fk)));
+        }
+        tables.push(table);
+    }
+    (tables, deferred)
+}
+
 /// The files of `migrations/` for this build: when the schema differs from `previous` (the
 /// committed snapshot), a new reversible migration per database target numbered after
 /// `existing`; and the snapshot itself. Destructive steps the spec does not acknowledge are
@@ -74,7 +114,7 @@ pub fn initial(schema: &Schema, dialect: Dialect) -> Migration {
 pub fn migrations(
     ir: &Ir,
     previous: Option<&Schema>,
-    existing: &[u32],
+    existing: &BTreeMap<Dialect, Vec<u32>>,
 ) -> Result<Built, Vec<Diagnostic>> {
     let next = schema(ir);
     let mut out = Output::new();
@@ -82,33 +122,88 @@ pub fn migrations(
         "migrations/schema.json".to_string(),
         generated(snapshot_json(&next)),
     );
+    let has_history = |d: Dialect| existing.get(&d).is_some_and(|v| !v.is_empty());
+    if previous.is_none() && existing.values().any(|v| !v.is_empty()) {
+        return Err(vec![missing_snapshot(ir)]);
+    }
+    // A target without migrations yet (a new spec, or a database added to `databases`)
+    // starts from the whole current schema.
+    let mut new_indexes: Vec<(&schema::Table, &schema::Index)> = Vec::new();
+    for dialect in dialects(ir).into_iter().filter(|d| !has_history(*d)) {
+        insert_pair(&mut out, dialect, 1, "initial", initial(&next, dialect));
+        if dialect == Dialect::Sqlite {
+            new_indexes.extend(
+                next.tables
+                    .iter()
+                    .flat_map(|t| t.indexes.iter().map(move |i| (t, i))),
+            );
+        }
+    }
     let Some(prev) = previous else {
-        if !existing.is_empty() {
-            return Err(vec![missing_snapshot(ir)]);
-        }
-        for dialect in dialects(ir) {
-            let m = initial(&next, dialect);
-            insert_pair(&mut out, dialect, 1, "initial", m);
-        }
-        let new_indexes = next
-            .tables
-            .iter()
-            .flat_map(|t| t.indexes.iter().map(move |i| (t, i)));
-        let warnings = skipped_on_sqlite(ir, new_indexes);
         return Ok(Built {
             output: out,
-            warnings,
+            warnings: skipped_on_sqlite(ir, new_indexes.into_iter()),
         });
     };
     let renames = Renames::declared(prev, &next);
     let forward = diff::diff(prev, &next, &renames);
-    if forward.is_empty() {
-        return Ok(Built {
-            output: out,
-            warnings: Vec::new(),
-        });
+    let evolving: Vec<Dialect> = dialects(ir)
+        .into_iter()
+        .filter(|d| has_history(*d))
+        .collect();
+    if !forward.is_empty() && !evolving.is_empty() {
+        let version = existing.values().flatten().max().copied().unwrap_or(0) + 1;
+        evolve(
+            ir,
+            Evolution {
+                prev,
+                next: &next,
+                renames: &renames,
+                forward: &forward,
+            },
+            version,
+            &evolving,
+            &mut out,
+        )?;
+        if evolving.contains(&Dialect::Sqlite) {
+            new_indexes.extend(
+                forward
+                    .created
+                    .iter()
+                    .flat_map(|t| t.indexes.iter().map(move |i| (t, i))),
+            );
+            new_indexes.extend(
+                forward
+                    .altered
+                    .iter()
+                    .flat_map(|d| d.added_indexes.iter().map(move |i| (&d.after, i))),
+            );
+        }
     }
-    let steps = destructive_steps(&forward);
+    Ok(Built {
+        output: out,
+        warnings: skipped_on_sqlite(ir, new_indexes.into_iter()),
+    })
+}
+
+/// A change from the committed schema to the spec's.
+struct Evolution<'a> {
+    prev: &'a Schema,
+    next: &'a Schema,
+    renames: &'a Renames,
+    forward: &'a SchemaDiff,
+}
+
+/// Migration `version` for each target that has a history; destructive steps must be
+/// acknowledged.
+fn evolve(
+    ir: &Ir,
+    e: Evolution<'_>,
+    version: u32,
+    dialects: &[Dialect],
+    out: &mut Output,
+) -> Result<(), Vec<Diagnostic>> {
+    let steps = destructive_steps(e.forward);
     let errors: Vec<Diagnostic> = steps
         .iter()
         .filter(|(key, _)| !ir.service.acknowledged.contains(key))
@@ -121,30 +216,17 @@ pub fn migrations(
         .iter()
         .map(|(key, what)| format!("destructive, acknowledged as \"{key}\": {what}"))
         .collect();
-    let backward = diff::diff(&next, prev, &renames.reversed());
-    let version = existing.iter().max().copied().unwrap_or(0) + 1;
-    for dialect in dialects(ir) {
-        let (up, up_rebuilds) = migrate::statements(&forward, dialect, Backfill::No);
+    let backward = diff::diff(e.next, e.prev, &e.renames.reversed());
+    for &dialect in dialects {
+        let (up, up_rebuilds) = migrate::statements(e.forward, dialect, Backfill::No);
         let (down, down_rebuilds) = migrate::statements(&backward, dialect, Backfill::ZeroValues);
         let m = Migration {
             up: script(&up, up_rebuilds, &notes),
             down: script(&down, down_rebuilds, &[]),
         };
-        insert_pair(&mut out, dialect, version, &slug(&forward), m);
+        insert_pair(out, dialect, version, &slug(e.forward), m);
     }
-    let created = forward
-        .created
-        .iter()
-        .flat_map(|t| t.indexes.iter().map(move |i| (t, i)));
-    let added = forward
-        .altered
-        .iter()
-        .flat_map(|d| d.added_indexes.iter().map(move |i| (&d.after, i)));
-    let warnings = skipped_on_sqlite(ir, created.chain(added));
-    Ok(Built {
-        output: out,
-        warnings,
-    })
+    Ok(())
 }
 
 /// The files of a build, and what it could not do on every target.
