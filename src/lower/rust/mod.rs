@@ -48,7 +48,7 @@ pub fn lower(ir: &Ir, spec: &str) -> Result<Output, Vec<Diagnostic>> {
         "Cargo.toml".to_string(),
         generated(manifest::cargo_toml(ir, &crate_name)),
     );
-    out.insert(".env.example".to_string(), generated(env_example(ir)));
+    out.insert(".env.example".to_string(), generated(env_example(ir, spec)));
     out.insert(
         ".gitignore".to_string(),
         generated(format!(
