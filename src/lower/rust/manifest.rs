@@ -39,9 +39,9 @@ const DEPENDENCIES: &[(&str, &str)] = &[
     ),
 ];
 
-pub fn cargo_toml(ir: &Ir, crate_name: &str) -> String {
+pub fn cargo_toml(ir: &Ir, crate_name: &str, spec: &str) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "# {}\n", super::file::header_text(&ir.service.name));
+    let _ = writeln!(out, "# {}\n", super::file::header_text(spec));
     let _ = writeln!(
         out,
         "[package]\nname = \"{crate_name}\"\nversion = \"{}\"\nedition = \"2024\"\npublish = false\n",

@@ -46,7 +46,7 @@ pub fn lower(ir: &Ir, spec: &str) -> Result<Output, Vec<Diagnostic>> {
     }
     out.insert(
         "Cargo.toml".to_string(),
-        generated(manifest::cargo_toml(ir, &crate_name)),
+        generated(manifest::cargo_toml(ir, &crate_name, spec)),
     );
     out.insert(".env.example".to_string(), generated(env_example(ir, spec)));
     out.insert(
@@ -71,10 +71,10 @@ fn generated(contents: String) -> OutputFile {
 }
 
 /// Every variable the service reads, with its default and a comment.
-fn env_example(ir: &Ir) -> String {
+fn env_example(ir: &Ir, spec: &str) -> String {
     let mut out = format!(
         "# {}\n# Every variable the service reads. Copy to `.env` or set them in the environment.\n",
-        file::header_text(&ir.service.name)
+        file::header_text(spec)
     );
     for v in env_vars(ir) {
         let _ = write!(out, "\n# {}\n", v.doc);
