@@ -447,14 +447,7 @@ impl<'a> Resolver<'a> {
             if known.is_empty() {
                 format!("{place} takes no attributes")
             } else {
-                format!(
-                    "{place} accepts {}",
-                    known
-                        .iter()
-                        .map(|k| format!("`@{k}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
+                accepts(place, known.iter().map(|k| format!("@{k}")))
             }
         });
         self.error(
@@ -539,4 +532,13 @@ impl<'a> Resolver<'a> {
         );
         None
     }
+}
+
+/// `{place} accepts `a`, `b``, for help lines listing what is allowed.
+pub(super) fn accepts(
+    place: &str,
+    items: impl IntoIterator<Item = impl std::fmt::Display>,
+) -> String {
+    let listed: Vec<String> = items.into_iter().map(|i| format!("`{i}`")).collect();
+    format!("{place} accepts {}", listed.join(", "))
 }

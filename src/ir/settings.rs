@@ -152,16 +152,8 @@ impl<'a> Resolver<'a> {
                 key.name
             )
         } else {
-            did_you_mean(&key.name, known.iter().copied()).unwrap_or_else(|| {
-                format!(
-                    "{place} accepts {}",
-                    known
-                        .iter()
-                        .map(|k| format!("`{k}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            })
+            did_you_mean(&key.name, known.iter().copied())
+                .unwrap_or_else(|| super::resolve::accepts(place, known.iter()))
         };
         self.error(
             Diagnostic::error(

@@ -97,13 +97,7 @@ fn alter_postgres(d: &TableDiff, backfill: Backfill) -> Vec<String> {
             quote_ident(&format!("pk_{}", before.name))
         ));
     }
-    out.extend(d.renamed_columns.iter().map(|(o, n)| {
-        format!(
-            "ALTER TABLE {table} RENAME COLUMN {} TO {}",
-            quote_ident(o),
-            quote_ident(n)
-        )
-    }));
+    out.extend(rename_columns(d, &table));
     out.extend(
         d.dropped_columns
             .iter()
@@ -231,13 +225,7 @@ fn alter_sqlite_in_place(d: &TableDiff) -> Vec<String> {
             .iter()
             .map(|i| format!("DROP INDEX {}", quote_ident(&i.name))),
     );
-    out.extend(d.renamed_columns.iter().map(|(o, n)| {
-        format!(
-            "ALTER TABLE {table} RENAME COLUMN {} TO {}",
-            quote_ident(o),
-            quote_ident(n)
-        )
-    }));
+    out.extend(rename_columns(d, &table));
     out.extend(
         d.added_indexes
             .iter()
@@ -309,4 +297,15 @@ fn rebuild_sqlite(d: &TableDiff, backfill: Backfill) -> Vec<String> {
         out.extend(ddl::touch_trigger(after, column, Dialect::Sqlite));
     }
     out
+}
+
+/// Column renames: the same statement on both databases.
+fn rename_columns<'d>(d: &'d TableDiff, table: &'d str) -> impl Iterator<Item = String> + 'd {
+    d.renamed_columns.iter().map(move |(o, n)| {
+        format!(
+            "ALTER TABLE {table} RENAME COLUMN {} TO {}",
+            quote_ident(o),
+            quote_ident(n)
+        )
+    })
 }
