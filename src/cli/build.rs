@@ -22,9 +22,12 @@ pub(super) fn run(spec: &Path, out_dir: &Path, check: bool) -> io::Result<ExitCo
         .first()
         .map_or_else(String::new, |f| f.name.clone());
     let output = match sql::migrations(&c.ir, previous.as_ref(), &existing).and_then(|built| {
-        let mut output = rust::lower(&c.ir, &spec_name)?;
+        let crate_files = rust::lower(&c.ir, &spec_name)?;
+        let mut output = crate_files.output;
         output.extend(built.output);
-        Ok((output, built.warnings))
+        let mut warnings = built.warnings;
+        warnings.extend(crate_files.warnings);
+        Ok((output, warnings))
     }) {
         Ok((output, warnings)) => {
             if !warnings.is_empty() {

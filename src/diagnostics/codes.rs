@@ -78,6 +78,8 @@ error_codes! {
         "The output directory has migrations but no `migrations/schema.json`, the snapshot of the schema they create. svcc diffs the spec against that snapshot to write the next migration; without it, it cannot know what exists. Restore the file from version control.";
     SKIPPED_ON_SQLITE = "W001", "not available on SQLite",
         "A warning: the spec asks for something SQLite cannot do, such as a GIN index. The SQLite migration leaves it out; PostgreSQL gets it. Queries that rely on it are slower on SQLite, which is meant for development and small deployments.";
+    NOT_GENERATED = "W002", "endpoint not generated yet",
+        "A warning: the spec declares an operation whose code svcc cannot generate yet (the message names the construct, e.g. link endpoints or computed fields). The service builds and runs, and that endpoint answers 501 Not Implemented with the spec's error shape. The other endpoints work.";
     INTERNAL = "E900", "internal error",
         "svcc produced code it cannot print. This is a bug in svcc, not in the spec: please report it with the spec that triggers it.";
 }

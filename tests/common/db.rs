@@ -67,6 +67,14 @@ impl Db {
         Db::Sqlite { path }
     }
 
+    /// The URL a service connects with.
+    pub fn url(&self) -> String {
+        match self {
+            Db::Postgres { url, .. } => url.clone(),
+            Db::Sqlite { path } => format!("sqlite://{}", path.display()),
+        }
+    }
+
     pub fn dialect(&self) -> &'static str {
         match self {
             Db::Postgres { .. } => "postgres",

@@ -88,3 +88,4 @@ pub fn sources_text(c: &Compilation) -> String {
 }
 
 pub mod db;
+pub mod http;

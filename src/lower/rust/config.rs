@@ -36,7 +36,7 @@ pub fn env_vars(ir: &Ir) -> Vec<EnvVar> {
         .databases
         .contains(&Database::Sqlite)
         .then(|| format!("sqlite://{}.db", ir.service.name));
-    vec![
+    let mut vars = vec![
         var(
             &db_name,
             db_default.or(sqlite_default),
@@ -108,7 +108,38 @@ pub fn env_vars(ir: &Ir) -> Vec<EnvVar> {
             None,
             "Log filter, e.g. `info` or `my_service=debug,tower_http=info`.",
         ),
-    ]
+    ];
+    if let Some(auth) = &ir.auth {
+        let (secret, secret_default) = env_of(&auth.secret.value, "JWT_SECRET");
+        vars.push(var(
+            &secret,
+            secret_default,
+            "Secret that signs access tokens (HS256): at least 32 random bytes, e.g. `openssl rand -hex 32`. Required.",
+        ));
+        let (issuer, issuer_default) = auth
+            .issuer
+            .as_ref()
+            .map_or(("JWT_ISSUER".to_string(), None), |v| {
+                env_of(v, "JWT_ISSUER")
+            });
+        vars.push(var(
+            &issuer,
+            issuer_default,
+            "`iss` claim of issued tokens, checked on every token; unset to skip.",
+        ));
+        let (audience, audience_default) = auth
+            .audience
+            .as_ref()
+            .map_or(("JWT_AUDIENCE".to_string(), None), |v| {
+                env_of(v, "JWT_AUDIENCE")
+            });
+        vars.push(var(
+            &audience,
+            audience_default,
+            "`aud` claim of issued tokens, checked on every token; unset to skip.",
+        ));
+    }
+    vars
 }
 
 /// The variable a setting is read from and its default, as text.
@@ -144,6 +175,40 @@ pub fn config_rs(ir: &Ir) -> TokenStream {
     let (port, port_default) = get(2);
     let (cors, _) = get(3);
     let cors_default = vars[3].default.clone().unwrap_or_default();
+    let or_default = |i: usize| match &vars[i].default {
+        Some(d) => quote!(.or_else(|| Some(#d.to_owned()))),
+        None => quote!(),
+    };
+    let jwt = ir.auth.as_ref().map(|_| {
+        let (secret, secret_default) = get(15);
+        let (issuer, _) = get(16);
+        let (audience, _) = get(17);
+        let issuer_default = or_default(16);
+        let audience_default = or_default(17);
+        (
+            quote! {
+                /// Signs and verifies access tokens. Never printed.
+                pub jwt_secret: String,
+                pub jwt_issuer: Option<String>,
+                pub jwt_audience: Option<String>,
+            },
+            quote! {
+                let jwt_secret = text(#secret, #secret_default);
+                let jwt_issuer = get(#issuer) #issuer_default .filter(|v| !v.is_empty());
+                let jwt_audience = get(#audience) #audience_default .filter(|v| !v.is_empty());
+            },
+            quote!(jwt_secret, jwt_issuer, jwt_audience,),
+            quote! {
+                if !settings.jwt_secret.is_empty() && settings.jwt_secret.len() < 32 {
+                    problems.push(format!("{} must be at least 32 bytes long", #secret));
+                }
+            },
+        )
+    });
+    let (jwt_fields, jwt_read, jwt_init, jwt_check) = match jwt {
+        Some((a, b, c, d)) => (a, b, c, d),
+        None => (quote!(), quote!(), quote!(), quote!()),
+    };
     quote! {
         //! Settings read from the environment at start-up; every problem is reported at once.
 
@@ -168,6 +233,7 @@ pub fn config_rs(ir: &Ir) -> TokenStream {
             pub cors_origins: Vec<String>,
             pub migrate_on_start: bool,
             pub log_json: bool,
+            #jwt_fields
         }
 
         /// The database URL may hold a password, so it is never printed.
@@ -223,6 +289,7 @@ pub fn config_rs(ir: &Ir) -> TokenStream {
                     text("LOG_FORMAT", Some("json")),
                 ];
                 let migrate = get("MIGRATE_ON_START");
+                #jwt_read
                 let settings = Settings {
                     port: parse(#port, &port, &mut problems),
                     max_connections: parse("DB_MAX_CONNECTIONS", &raw[0], &mut problems),
@@ -241,7 +308,9 @@ pub fn config_rs(ir: &Ir) -> TokenStream {
                     cors_origins: cors.split(',').map(str::trim).filter(|o| !o.is_empty()).map(str::to_owned).collect(),
                     host,
                     database_url,
+                    #jwt_init
                 };
+                #jwt_check
                 if !(settings.database_url.starts_with("postgres://") || settings.database_url.starts_with("postgresql://") || settings.database_url.starts_with("sqlite:")) {
                     problems.push(format!("{} must start with postgres:// or sqlite:", #db));
                 }

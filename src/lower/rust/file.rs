@@ -16,6 +16,17 @@ pub fn render(path: &str, spec: &str, tokens: TokenStream) -> Result<String, Str
     ))
 }
 
+/// A file written once for the user to own: a header that says so instead.
+pub fn render_user(path: &str, spec: &str, tokens: TokenStream) -> Result<String, String> {
+    let file: syn::File = syn::parse2(tokens.clone()).map_err(|e| {
+        format!("internal error: generated `{path}` does not parse ({e}):\n{tokens}")
+    })?;
+    Ok(format!(
+        "// Created by svcc from the `{spec}` spec. This file is yours: svcc never overwrites it.\n{}",
+        prettyplease::unparse(&file)
+    ))
+}
+
 /// The first line of every generated Rust file.
 pub fn header(spec: &str) -> String {
     format!("// {}", header_text(spec))

@@ -7,10 +7,20 @@ use crate::ir::Ir;
 
 /// Crates and their requirements, in the order they appear.
 const DEPENDENCIES: &[(&str, &str)] = &[
-    ("axum", r#""0.8""#),
+    ("argon2", r#""0.6.0""#),
+    ("axum", r#"{ version = "0.8", features = ["macros"] }"#),
     (
         "chrono",
         r#"{ version = "0.4.45", default-features = false, features = ["clock", "std", "serde"] }"#,
+    ),
+    (
+        "jsonwebtoken",
+        r#"{ version = "11.1.0", default-features = false, features = ["rust_crypto", "use_pem"] }"#,
+    ),
+    ("regex", r#""1.12""#),
+    (
+        "rust_decimal",
+        r#"{ version = "1.43.0", features = ["serde-with-str"] }"#,
     ),
     ("serde", r#"{ version = "1.0.229", features = ["derive"] }"#),
     ("serde_json", r#""1.0.154""#),

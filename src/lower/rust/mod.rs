@@ -1,47 +1,135 @@
 //! The generated Axum service crate: `Cargo.toml`, the infrastructure modules, and
 //! `.env.example`. Rust is built with `quote!` and printed by `file.rs` alone.
 
+mod auth;
+mod authz;
 mod config;
+mod domain;
 pub mod file;
+mod input;
 mod manifest;
+mod repo;
+mod resource;
 mod runtime;
+mod types;
 
 use std::fmt::Write as _;
 
 use proc_macro2::TokenStream;
+use quote::quote;
 
 pub use config::{EnvVar, env_vars};
 
+use super::sql::Built;
 use super::{Output, OutputFile, Owner};
 use crate::diagnostics::{Code, Diagnostic};
-use crate::ir::{Ir, names};
+use crate::ir::{Ir, ResourceId, names};
 
-/// Every file of the crate except the migrations, keyed by path.
-pub fn lower(ir: &Ir, spec: &str) -> Result<Output, Vec<Diagnostic>> {
+/// Every file of the crate except the migrations, keyed by path, and warnings about
+/// operations it could not generate.
+pub fn lower(ir: &Ir, spec: &str) -> Result<Built, Vec<Diagnostic>> {
     let crate_name = names::snake_case(&ir.service.name);
-    let modules: Vec<(&str, TokenStream)> = vec![
-        ("src/lib.rs", runtime::lib_rs(ir)),
-        ("src/main.rs", runtime::main_rs(&crate_name)),
-        ("src/config.rs", config::config_rs(ir)),
-        ("src/telemetry.rs", runtime::telemetry_rs()),
-        ("src/error.rs", runtime::error_rs(ir)),
-        ("src/db.rs", runtime::db_rs(ir)),
-        ("src/state.rs", runtime::state_rs()),
-        ("src/health.rs", runtime::health_rs()),
-        ("src/http.rs", runtime::http_rs()),
-        ("src/startup.rs", runtime::startup_rs()),
-    ];
+    let mut repos = Vec::new();
+    let mut warnings = Vec::new();
+    let mut modules: Vec<(String, TokenStream)> = Vec::new();
+    let mut user_files: Vec<(String, TokenStream)> = Vec::new();
+    let mut http_modules = Vec::new();
+    let mut service_modules = Vec::new();
+    let mut handler_modules = Vec::new();
+    if let Some(tokens) = auth::routes_rs(ir, &mut repos) {
+        modules.push(("src/http/auth.rs".into(), tokens));
+        http_modules.push(types::ident("auth"));
+    }
+    for (i, r) in ir.resources.iter().enumerate() {
+        let id = ResourceId(crate::ir::id32(i));
+        let code = resource::resource(ir, id, &mut repos);
+        warnings.extend(code.warnings);
+        modules.push((format!("src/http/{}.rs", r.name), code.http));
+        modules.push((format!("src/service/{}.rs", r.name), code.service));
+        if let Some(h) = code.handlers {
+            user_files.push((format!("src/handlers/{}.rs", r.name), h));
+            handler_modules.push(types::ident(&r.name));
+        }
+        http_modules.push(types::ident(&r.name));
+        service_modules.push(types::ident(&r.name));
+    }
+    let exposed = domain::exposed_entities(ir);
+    for id in &exposed {
+        let entity = ir.entity(*id);
+        let module = names::snake_case(&entity.name);
+        modules.push((
+            format!("src/domain/{module}.rs"),
+            domain::entity_rs(ir, entity),
+        ));
+        let spec = authz::spec_of(&mut repos, *id).clone();
+        let mut tokens = repo::entity_rs(ir, *id, &spec);
+        if ir.auth.as_ref().is_some_and(|a| a.identity == *id) {
+            tokens.extend(auth::credentials_fn(ir));
+        }
+        modules.push((format!("src/repo/{}.rs", repo::module(ir, *id)), tokens));
+    }
+    let id_type = ir
+        .auth
+        .as_ref()
+        .map_or_else(|| quote!(uuid::Uuid), |a| types::key_type(ir, a.identity));
+    modules.extend([
+        (
+            "src/lib.rs".to_string(),
+            runtime::lib_rs(ir, !handler_modules.is_empty()),
+        ),
+        ("src/main.rs".into(), runtime::main_rs(&crate_name)),
+        ("src/config.rs".into(), config::config_rs(ir)),
+        ("src/telemetry.rs".into(), runtime::telemetry_rs()),
+        ("src/error.rs".into(), runtime::error_rs(ir)),
+        ("src/db.rs".into(), runtime::db_rs(ir)),
+        ("src/state.rs".into(), runtime::state_rs(ir)),
+        ("src/health.rs".into(), runtime::health_rs()),
+        ("src/http.rs".into(), runtime::http_rs(&http_modules)),
+        ("src/startup.rs".into(), runtime::startup_rs(ir)),
+        ("src/extract.rs".into(), runtime::extract_rs()),
+        ("src/auth.rs".into(), auth::auth_rs(ir)),
+        ("src/validate.rs".into(), input::validate_rs()),
+        ("src/domain/mod.rs".into(), domain::mod_rs(ir)),
+        ("src/repo/mod.rs".into(), repo::mod_rs(ir, &exposed)),
+        (
+            "src/service/mod.rs".into(),
+            runtime::service_mod_rs(&service_modules, &id_type),
+        ),
+    ]);
+    if !handler_modules.is_empty() {
+        modules.push((
+            "src/handlers/mod.rs".into(),
+            runtime::handlers_mod_rs(&handler_modules),
+        ));
+    }
     let mut out = Output::new();
     let mut errors = Vec::new();
+    let mut internal = |message: String| {
+        errors.push(
+            Diagnostic::error(Code::INTERNAL, ir.service.span, message)
+                .with_help("this is a bug in svcc; please report it with the spec"),
+        );
+    };
     for (path, tokens) in modules {
-        match file::render(path, spec, tokens) {
+        match file::render(&path, spec, tokens) {
             Ok(text) => {
-                out.insert(path.to_string(), generated(text));
+                out.insert(path, generated(text));
             }
-            Err(message) => errors.push(
-                Diagnostic::error(Code::INTERNAL, ir.service.span, message)
-                    .with_help("this is a bug in svcc; please report it with the spec"),
-            ),
+            Err(message) => internal(message),
+        }
+    }
+    for (path, tokens) in user_files {
+        match file::render_user(&path, spec, tokens) {
+            Ok(text) => {
+                out.insert(
+                    path,
+                    OutputFile {
+                        contents: text,
+                        owner: Owner::UserSeed,
+                    },
+                );
+            }
+            Err(message) => internal(message),
         }
     }
     out.insert(
@@ -57,7 +145,10 @@ pub fn lower(ir: &Ir, spec: &str) -> Result<Output, Vec<Diagnostic>> {
         )),
     );
     if errors.is_empty() {
-        Ok(out)
+        Ok(Built {
+            output: out,
+            warnings,
+        })
     } else {
         Err(errors)
     }

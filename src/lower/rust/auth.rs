@@ -1,0 +1,460 @@
+//! `src/auth.rs` (who is calling: JWT verification, password hashing) and
+//! `src/http/auth.rs` (register, login, me) of the generated crate.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use super::input::{self, Mode};
+use super::repo::RepoSpec;
+use super::types::{self, ident, type_ident};
+use crate::ir::{EntityId, FieldType, Ir};
+
+/// `src/auth.rs`.
+pub fn auth_rs(ir: &Ir) -> TokenStream {
+    let Some(auth) = &ir.auth else {
+        return quote! {
+            //! The spec has no `auth` block: every caller is anonymous.
+
+            use axum::extract::FromRequestParts;
+            use axum::http::request::Parts;
+
+            use crate::error::AppError;
+
+            /// A signed-in caller; this service has none.
+            #[derive(Debug, Clone)]
+            pub struct Caller {
+                pub id: uuid::Uuid,
+            }
+
+            impl Caller {
+                pub fn has_role(&self, _role: &str) -> bool {
+                    false
+                }
+            }
+
+            /// Always anonymous.
+            #[derive(Debug, Clone)]
+            pub struct MaybeCaller(pub Option<Caller>);
+
+            impl<S: Send + Sync> FromRequestParts<S> for MaybeCaller {
+                type Rejection = AppError;
+
+                async fn from_request_parts(_parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+                    Ok(MaybeCaller(None))
+                }
+            }
+        };
+    };
+    let id_ty = types::key_type(ir, auth.identity);
+    let scheme = format!("{} ", auth.scheme);
+    let parse_id = match types::storage_type(ir, &FieldType::Ref(auth.identity)) {
+        FieldType::Uuid => quote!(
+            claims
+                .sub
+                .parse::<uuid::Uuid>()
+                .map_err(|_| AppError::Unauthorized)?
+        ),
+        _ => quote!(claims.sub.parse().map_err(|_| AppError::Unauthorized)?),
+    };
+    let access_secs = i64::try_from(auth.access_ttl_ms / 1000).unwrap_or(900);
+    quote! {
+        //! Who is calling: access tokens (JWT, HS256) issued at login and verified on every
+        //! request, and argon2id password hashing off the async runtime.
+
+        use std::sync::LazyLock;
+
+        use argon2::Argon2;
+        use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+        use axum::extract::FromRequestParts;
+        use axum::http::header::AUTHORIZATION;
+        use axum::http::request::Parts;
+        use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+
+        use crate::config::Settings;
+        use crate::error::AppError;
+        use crate::state::AppState;
+
+        /// How long an access token is valid, in seconds.
+        pub const ACCESS_TOKEN_SECONDS: i64 = #access_secs;
+
+        /// A caller whose token verified.
+        #[derive(Debug, Clone)]
+        pub struct Caller {
+            pub id: #id_ty,
+            pub roles: Vec<String>,
+        }
+
+        impl Caller {
+            pub fn has_role(&self, role: &str) -> bool {
+                self.roles.iter().any(|r| r == role)
+            }
+        }
+
+        /// The token's claims.
+        #[derive(Debug, serde::Serialize, serde::Deserialize)]
+        struct Claims {
+            sub: String,
+            roles: Vec<String>,
+            iat: i64,
+            exp: i64,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            iss: Option<String>,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            aud: Option<String>,
+        }
+
+        /// Signing and verification keys with the checks every token must pass.
+        pub struct JwtKeys {
+            encoding: EncodingKey,
+            decoding: DecodingKey,
+            validation: Validation,
+            issuer: Option<String>,
+            audience: Option<String>,
+        }
+
+        /// Keys are secrets: never printed.
+        impl std::fmt::Debug for JwtKeys {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct("JwtKeys").finish_non_exhaustive()
+            }
+        }
+
+        impl JwtKeys {
+            pub fn new(settings: &Settings) -> Self {
+                let secret = settings.jwt_secret.as_bytes();
+                let mut validation = Validation::new(Algorithm::HS256);
+                validation.leeway = 5;
+                validation.set_required_spec_claims(&["exp", "sub"]);
+                if let Some(issuer) = &settings.jwt_issuer {
+                    validation.set_issuer(&[issuer]);
+                }
+                match &settings.jwt_audience {
+                    Some(audience) => validation.set_audience(&[audience]),
+                    None => validation.validate_aud = false,
+                }
+                Self {
+                    encoding: EncodingKey::from_secret(secret),
+                    decoding: DecodingKey::from_secret(secret),
+                    validation,
+                    issuer: settings.jwt_issuer.clone(),
+                    audience: settings.jwt_audience.clone(),
+                }
+            }
+
+            /// A signed access token for the caller.
+            pub fn issue(&self, caller: &Caller) -> Result<String, AppError> {
+                let now = chrono::Utc::now().timestamp();
+                let claims = Claims {
+                    sub: caller.id.to_string(),
+                    roles: caller.roles.clone(),
+                    iat: now,
+                    exp: now + ACCESS_TOKEN_SECONDS,
+                    iss: self.issuer.clone(),
+                    aud: self.audience.clone(),
+                };
+                jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+                    .map_err(|err| AppError::Internal(format!("cannot sign a token: {err}")))
+            }
+
+            /// The caller a token names, if its signature, algorithm and claims check out.
+            pub fn verify(&self, token: &str) -> Result<Caller, AppError> {
+                let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+                    .map_err(|_| AppError::Unauthorized)?
+                    .claims;
+                Ok(Caller { id: #parse_id, roles: claims.roles })
+            }
+        }
+
+        /// The caller when the request carries a valid token, `None` when it carries none;
+        /// a malformed, expired or forged token is rejected with 401.
+        #[derive(Debug, Clone)]
+        pub struct MaybeCaller(pub Option<Caller>);
+
+        impl FromRequestParts<AppState> for MaybeCaller {
+            type Rejection = AppError;
+
+            async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+                let Some(header) = parts.headers.get(AUTHORIZATION) else {
+                    return Ok(MaybeCaller(None));
+                };
+                let token = header
+                    .to_str()
+                    .ok()
+                    .and_then(|h| h.strip_prefix(#scheme))
+                    .ok_or(AppError::Unauthorized)?;
+                state.jwt.verify(token.trim()).map(|caller| MaybeCaller(Some(caller)))
+            }
+        }
+
+        /// An argon2id hash (PHC string) of the password, computed on the blocking pool.
+        pub async fn hash_password(password: String) -> Result<String, AppError> {
+            tokio::task::spawn_blocking(move || {
+                Argon2::default()
+                    .hash_password(password.as_bytes())
+                    .map(|hash| hash.to_string())
+                    .map_err(|err| AppError::Internal(format!("cannot hash a password: {err}")))
+            })
+            .await
+            .map_err(|err| AppError::Internal(format!("hashing task failed: {err}")))?
+        }
+
+        /// A hash to verify against when the user does not exist, so an unknown login takes
+        /// as long as a wrong password.
+        static DECOY_HASH: LazyLock<String> = LazyLock::new(|| {
+            Argon2::default()
+                .hash_password(b"decoy password for unknown users")
+                .map(|hash| hash.to_string())
+                .unwrap_or_default()
+        });
+
+        /// Whether `password` matches `hash`; with no hash, the same work and `false`.
+        pub async fn verify_password(password: String, hash: Option<String>) -> Result<bool, AppError> {
+            tokio::task::spawn_blocking(move || {
+                let known = hash.is_some();
+                let hash = hash.unwrap_or_else(|| DECOY_HASH.clone());
+                let matches = Argon2::default().verify_password(password.as_bytes(), hash.as_str()).is_ok();
+                known && matches
+            })
+            .await
+            .map_err(|err| AppError::Internal(format!("verification task failed: {err}")))
+        }
+    }
+}
+
+/// The identity's fields a registration accepts: what a client may set, plus the password.
+fn register_fields(ir: &Ir, identity: EntityId) -> Vec<usize> {
+    let entity = ir.entity(identity);
+    entity
+        .fields
+        .iter()
+        .enumerate()
+        .filter(|(i, f)| {
+            !f.flags.readonly
+                && !f.flags.primary
+                && !entity.primary_key.contains(i)
+                && f.auto.is_none()
+                && entity.soft_delete != Some(*i)
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// `src/http/auth.rs`: register, login and the caller's own record.
+pub fn routes_rs(ir: &Ir, repos: &mut Vec<(EntityId, RepoSpec)>) -> Option<TokenStream> {
+    let auth = ir.auth.as_ref()?;
+    let entity = ir.entity(auth.identity);
+    let pk = types::primary_key(entity)?;
+    let pk_name = ident(&pk.name);
+    let pk_index = entity.primary_key[0];
+    let record = type_ident(&entity.name);
+    let repo = super::repo::module(ir, auth.identity);
+    let spec = super::authz::spec_of(repos, auth.identity);
+    spec.insert = true;
+    spec.add_lookup(pk_index);
+    spec.add_lookup(auth.login_field);
+    let fields = register_fields(ir, auth.identity);
+    let registration = format_ident!("Registration");
+    let body_types = input::body_and_input(
+        ir,
+        entity,
+        &fields,
+        Mode::Create,
+        &format_ident!("RegisterBody"),
+        &registration,
+        &quote!(#registration),
+    );
+    let dto = body_types.dto;
+    let input_struct = body_types.input;
+    let patterns = input::pattern_statics(entity, &fields);
+    let mut values = Vec::new();
+    let mut hash = quote!();
+    let mut uses_now = false;
+    for i in super::repo::insert_fields(entity) {
+        let f = &entity.fields[i];
+        let name = ident(&f.name);
+        let value = if i == auth.password_field {
+            hash = quote!(let password_hash = crate::auth::hash_password(input.#name).await?;);
+            quote!(password_hash)
+        } else if fields.contains(&i) {
+            quote!(input.#name)
+        } else if let Some(d) = input::insert_default(ir, entity, f, &mut uses_now) {
+            d
+        } else if f.optional {
+            quote!(None)
+        } else {
+            return None;
+        };
+        values.push(quote!(#name: #value,));
+    }
+    let now = uses_now.then(|| quote!(let now = chrono::Utc::now();));
+    let roles = match auth.role_field {
+        Some(r) => {
+            let role = ident(&entity.fields[r].name);
+            if matches!(entity.fields[r].ty, FieldType::Enum(_)) {
+                quote!(vec![user.#role.as_str().to_owned()])
+            } else {
+                quote!(vec![user.#role.to_string()])
+            }
+        }
+        None => quote!(Vec::new()),
+    };
+    let login_field = &entity.fields[auth.login_field];
+    let login_json = types::json_name(ir, login_field);
+    let password_json = types::json_name(ir, &entity.fields[auth.password_field]);
+    let find_by_key = super::repo::find_fn(entity, pk_index);
+    let token_field = &auth.token_field;
+    let path = |name: &str| {
+        format!(
+            "{}{}",
+            ir.service.base_path.trim_end_matches('/'),
+            auth.paths
+                .get(name)
+                .cloned()
+                .unwrap_or_else(|| format!("/auth/{name}"))
+        )
+    };
+    let register_path = path("register");
+    let login_path = path("login");
+    let me_path = path("me");
+    let envelope = match &auth.envelope {
+        Some(e) => quote!(Some(#e)),
+        None => quote!(None),
+    };
+    Some(quote! {
+        //! Registration, login and the signed-in caller's own record.
+
+        use axum::extract::State;
+        use axum::http::StatusCode;
+        use axum::response::Response;
+        use axum::routing;
+        use axum::Router;
+
+        use crate::auth::{Caller, MaybeCaller};
+        use crate::domain::#record;
+        use crate::error::AppError;
+        use crate::extract::AppJson;
+        use crate::repo::#repo as repo;
+        use crate::state::AppState;
+
+        pub fn router() -> Router<AppState> {
+            Router::new()
+                .route(#register_path, routing::post(register))
+                .route(#login_path, routing::post(login))
+                .route(#me_path, routing::get(me))
+        }
+
+        #patterns
+        #input_struct
+        #dto
+
+        /// Credentials for `POST` login.
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct LoginBody {
+            #[serde(rename = #login_json)]
+            pub login: String,
+            #[serde(rename = #password_json)]
+            pub password: String,
+        }
+
+        /// The record with a fresh access token, in the spec's response shape.
+        fn signed_in(state: &AppState, status: StatusCode, user: &#record) -> Result<Response, AppError> {
+            let caller = Caller { id: user.#pk_name, roles: #roles };
+            let token = state.jwt.issue(&caller)?;
+            let mut body = serde_json::to_value(user).map_err(|err| AppError::Internal(err.to_string()))?;
+            if let Some(fields) = body.as_object_mut() {
+                fields.insert(#token_field.to_owned(), serde_json::Value::String(token));
+                fields.insert("expires_in".to_owned(), serde_json::Value::from(crate::auth::ACCESS_TOKEN_SECONDS));
+            }
+            Ok(crate::http::respond(status, #envelope, &body))
+        }
+
+        /// Creates an account and signs it in.
+        async fn register(State(state): State<AppState>, AppJson(body): AppJson<RegisterBody>) -> Result<Response, AppError> {
+            let input = body.validate()?;
+            #hash
+            #now
+            let new = repo::New {
+                #(#values)*
+            };
+            let user = repo::insert(&state.db, &new).await?;
+            signed_in(&state, StatusCode::CREATED, &user)
+        }
+
+        /// Exchanges credentials for a token. Unknown logins and wrong passwords get the
+        /// same answer after the same work.
+        async fn login(State(state): State<AppState>, AppJson(body): AppJson<LoginBody>) -> Result<Response, AppError> {
+            let credentials = repo::credentials(&state.db, &body.login).await?;
+            let (user, hash) = match credentials {
+                Some((user, hash)) => (Some(user), Some(hash)),
+                None => (None, None),
+            };
+            if !crate::auth::verify_password(body.password, hash).await? {
+                return Err(AppError::Unauthorized);
+            }
+            let user = user.ok_or(AppError::Unauthorized)?;
+            signed_in(&state, StatusCode::OK, &user)
+        }
+
+        /// The signed-in caller's own record.
+        async fn me(State(state): State<AppState>, MaybeCaller(caller): MaybeCaller) -> Result<Response, AppError> {
+            let caller = caller.ok_or(AppError::Unauthorized)?;
+            let user = repo::#find_by_key(&state.db, &caller.id).await?.ok_or(AppError::Unauthorized)?;
+            Ok(crate::http::respond(StatusCode::OK, #envelope, &user))
+        }
+
+        #[cfg(test)]
+        mod tests {
+            #[test]
+            fn login_body_rejects_unknown_fields() {
+                let body = format!("{{\"{}\":\"a\",\"{}\":\"b\",\"role\":\"admin\"}}", #login_json, #password_json);
+                assert!(serde_json::from_str::<super::LoginBody>(&body).is_err());
+            }
+        }
+    })
+}
+
+/// `credentials(login)`: the record and its password hash, for login.
+pub fn credentials_fn(ir: &Ir) -> Option<TokenStream> {
+    let auth = ir.auth.as_ref()?;
+    let entity = ir.entity(auth.identity);
+    let login_field = &entity.fields[auth.login_field];
+    let password_field = &entity.fields[auth.password_field];
+    let record = type_ident(&entity.name);
+    let q = crate::lower::sql::dialect::quote_ident;
+    let columns: Vec<String> = types::record_fields(entity)
+        .map(|(_, f)| q(&f.column))
+        .collect();
+    let hash_index = columns.len();
+    let live = entity
+        .soft_delete
+        .map(|i| format!(" AND {} IS NULL", q(&entity.fields[i].column)))
+        .unwrap_or_default();
+    let sql = format!(
+        "SELECT {}, {} FROM {} WHERE {} = $1{live}",
+        columns.join(", "),
+        q(&password_field.column),
+        q(&entity.table),
+        q(&login_field.column)
+    );
+    let arms = crate::lower::sql::dialects(ir).into_iter().map(|d| {
+        let (v, from) = match d {
+            crate::lower::sql::Dialect::Postgres => (quote!(Postgres), quote!(from_pg)),
+            crate::lower::sql::Dialect::Sqlite => (quote!(Sqlite), quote!(from_sqlite)),
+        };
+        quote! {
+            Database::#v(pool) => match sqlx::query(#sql).bind(login).fetch_optional(pool).await? {
+                Some(row) => Some((#from(&row)?, row.try_get::<String, _>(#hash_index)?)),
+                None => None,
+            },
+        }
+    });
+    Some(quote! {
+        /// The account with this login and its password hash, for verifying a login.
+        pub async fn credentials(db: &Database, login: &str) -> Result<Option<(#record, String)>, AppError> {
+            Ok(match db {
+                #(#arms)*
+            })
+        }
+    })
+}

@@ -1,0 +1,125 @@
+//! A minimal HTTP/1.1 client for exercising generated services on 127.0.0.1: one request
+//! per connection, so tests need no HTTP client crate.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+/// A response: status, lower-cased headers, body.
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body as JSON; panics with the body when it is not.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {} {}", self.status, self.body))
+    }
+}
+
+/// Sends one request; `token` goes in `Authorization` after `scheme`.
+pub fn send(
+    port: u16,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+    auth: Option<(&str, &str)>,
+) -> std::io::Result<Response> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    let payload = body.unwrap_or("");
+    let authorization = auth
+        .map(|(scheme, token)| format!("Authorization: {scheme} {token}\r\n"))
+        .unwrap_or_default();
+    let content = if body.is_some() {
+        "Content-Type: application/json\r\n"
+    } else {
+        ""
+    };
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n{content}{authorization}Content-Length: {}\r\n\r\n",
+        payload.len()
+    )?;
+    // A server may answer (413) and close before a large body is sent: keep what it said.
+    let written = stream.write_all(payload.as_bytes());
+    let mut raw = Vec::new();
+    let read = stream.read_to_end(&mut raw);
+    if raw.is_empty() {
+        written?;
+        read?;
+    }
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, rest) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    Ok(Response {
+        status,
+        headers,
+        body: rest.to_string(),
+    })
+}
+
+/// A client bound to one service's port, base path and token scheme.
+pub struct Client {
+    pub port: u16,
+    pub base: String,
+    pub scheme: String,
+}
+
+impl Client {
+    pub fn call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&serde_json::Value>,
+        token: Option<&str>,
+    ) -> Response {
+        let body = body.map(serde_json::Value::to_string);
+        send(
+            self.port,
+            method,
+            &format!("{}{path}", self.base),
+            body.as_deref(),
+            token.map(|t| (self.scheme.as_str(), t)),
+        )
+        .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
+    }
+
+    /// A call that must answer `status`; returns the response for further checks.
+    pub fn expect(
+        &self,
+        status: u16,
+        method: &str,
+        path: &str,
+        body: Option<&serde_json::Value>,
+        token: Option<&str>,
+    ) -> Response {
+        let r = self.call(method, path, body, token);
+        assert_eq!(
+            r.status, status,
+            "{method} {path} answered {} (expected {status}): {}",
+            r.status, r.body
+        );
+        r
+    }
+}
