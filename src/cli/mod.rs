@@ -122,15 +122,25 @@ fn renderer() -> Renderer {
 
 /// Compiles one spec (a `.svc` file, or a directory with a `main.svc`) and prints its
 /// diagnostics; `None` when it has errors.
-fn compile_reporting(spec: &Path) -> io::Result<Option<Compilation>> {
+/// The root file of a spec: the file itself, or `main.svc` of a spec directory.
+fn spec_root(spec: &Path) -> PathBuf {
     let main = spec.join("main.svc");
-    let spec = if spec.is_dir() && main.is_file() {
-        main.as_path()
+    if spec.is_dir() && main.is_file() {
+        main
     } else {
-        spec
-    };
-    let compilation = compile(spec, &DiskFs)
-        .map_err(|e| io::Error::new(e.kind(), format!("cannot read {}: {e}", spec.display())))?;
+        spec.to_path_buf()
+    }
+}
+
+/// Compiles a spec without printing anything.
+fn compile_quietly(spec: &Path) -> io::Result<Compilation> {
+    let spec = spec_root(spec);
+    compile(&spec, &DiskFs)
+        .map_err(|e| io::Error::new(e.kind(), format!("cannot read {}: {e}", spec.display())))
+}
+
+fn compile_reporting(spec: &Path) -> io::Result<Option<Compilation>> {
+    let compilation = compile_quietly(spec)?;
     if !compilation.diagnostics.is_empty() {
         eprint!(
             "{}",

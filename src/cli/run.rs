@@ -55,6 +55,13 @@ pub(super) fn run(spec: &Path, release: bool) -> io::Result<ExitCode> {
         "LOG_FORMAT",
         std::env::var("LOG_FORMAT").unwrap_or_else(|_| "pretty".into()),
     );
+    let compilation = super::compile_quietly(spec)?;
+    if let Some(name) = jwt_secret_var(&compilation.ir)
+        && std::env::var_os(&name).is_none()
+    {
+        eprintln!("{name} is not set: signing tokens with a throwaway secret for this run");
+        cargo.env(&name, throwaway_secret());
+    }
     let port = std::env::var("PORT").unwrap_or_else(|_| "8080".into());
     eprintln!("starting: http://127.0.0.1:{port}/health (Ctrl-C stops it)");
     let status = cargo.status()?;
@@ -63,4 +70,22 @@ pub(super) fn run(spec: &Path, release: bool) -> io::Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// The variable the service reads its token-signing secret from, if it signs tokens.
+fn jwt_secret_var(ir: &svcc::ir::Ir) -> Option<String> {
+    match &ir.auth.as_ref()?.secret.value {
+        svcc::ir::ConfigValue::Env { name, .. } => Some(name.clone()),
+        svcc::ir::ConfigValue::Literal(_) => None,
+    }
+}
+
+/// 64 hex digits that differ on every run: tokens from one local run do not verify in the
+/// next. Seeded by the standard library's per-process random hash keys.
+fn throwaway_secret() -> String {
+    use std::hash::{BuildHasher, RandomState};
+    let state = RandomState::new();
+    (0..4u64)
+        .map(|i| format!("{:016x}", state.hash_one(i)))
+        .collect()
 }

@@ -258,6 +258,7 @@ pub fn routes_rs(ir: &Ir, repos: &mut Vec<(EntityId, RepoSpec)>) -> Option<Token
         ir,
         entity,
         &fields,
+        &[],
         Mode::Create,
         &format_ident!("RegisterBody"),
         &registration,
@@ -357,15 +358,20 @@ pub fn routes_rs(ir: &Ir, repos: &mut Vec<(EntityId, RepoSpec)>) -> Option<Token
             pub password: String,
         }
 
+        /// The record with a fresh access token.
+        #[derive(Debug, serde::Serialize)]
+        struct SignedIn<'a> {
+            #[serde(flatten)]
+            user: &'a #record,
+            #[serde(rename = #token_field)]
+            token: String,
+            expires_in: i64,
+        }
+
         /// The record with a fresh access token, in the spec's response shape.
         fn signed_in(state: &AppState, status: StatusCode, user: &#record) -> Result<Response, AppError> {
             let caller = Caller { id: user.#pk_name, roles: #roles };
-            let token = state.jwt.issue(&caller)?;
-            let mut body = serde_json::to_value(user).map_err(|err| AppError::Internal(err.to_string()))?;
-            if let Some(fields) = body.as_object_mut() {
-                fields.insert(#token_field.to_owned(), serde_json::Value::String(token));
-                fields.insert("expires_in".to_owned(), serde_json::Value::from(crate::auth::ACCESS_TOKEN_SECONDS));
-            }
+            let body = SignedIn { user, token: state.jwt.issue(&caller)?, expires_in: crate::auth::ACCESS_TOKEN_SECONDS };
             Ok(crate::http::respond(status, #envelope, &body))
         }
 

@@ -73,13 +73,13 @@ fn record_expr(
                     }
                 }
                 [_, ..] => {
-                    let condition = Condition {
-                        path: FieldPath {
+                    let condition = Condition::new(
+                        FieldPath {
                             root: subject.entity,
                             steps: steps.to_vec(),
                         },
-                        op: FilterOp::Eq,
-                    };
+                        FilterOp::Eq,
+                    );
                     let variant = condition.variant(ir);
                     let entity = ir.entity(subject.entity);
                     let pk = types::primary_key(entity).ok_or_else(|| {
@@ -202,8 +202,23 @@ pub fn spec_of(repos: &mut Vec<(EntityId, RepoSpec)>, entity: EntityId) -> &mut 
     &mut repos[at].1
 }
 
-/// `a op b op c`, parenthesizing parts that are themselves `&&` / `||` chains.
+/// `a op b op c`, parenthesizing parts that are themselves `&&` / `||` chains and folding
+/// constant parts (`x || false` is `x`, `x && false` is `false`).
 pub fn join(parts: Vec<TokenStream>, op: TokenStream) -> TokenStream {
+    let is_or = op.to_string() == "||";
+    // `||` is decided by a `true` part and ignores `false` parts; `&&` the reverse.
+    let absorbing = if is_or { quote!(true) } else { quote!(false) };
+    let neutral = if is_or { quote!(false) } else { quote!(true) };
+    if parts.iter().any(|p| p.to_string() == absorbing.to_string()) {
+        return absorbing;
+    }
+    let parts: Vec<TokenStream> = parts
+        .into_iter()
+        .filter(|p| p.to_string() != neutral.to_string())
+        .collect();
+    if parts.is_empty() {
+        return neutral;
+    }
     let mut out = TokenStream::new();
     for (n, part) in parts.into_iter().enumerate() {
         if n > 0 {

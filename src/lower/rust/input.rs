@@ -5,7 +5,7 @@ use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
 use super::types::{self, ident, type_ident};
-use crate::ir::{Default as FieldDefault, Entity, Field, FieldType, Ir, Value};
+use crate::ir::{CollectionId, Default as FieldDefault, Entity, Field, FieldType, Ir, Value};
 
 /// How a body treats fields it leaves out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,15 +30,21 @@ pub struct BodyTypes {
 
 /// The DTO `body` and the validated `input` struct for `fields` of `entity`; `input_path`
 /// is how the DTO's module names the input type.
+#[allow(clippy::too_many_arguments)]
 pub fn body_and_input(
     ir: &Ir,
     entity: &Entity,
     fields: &[usize],
+    collections: &[CollectionId],
     mode: Mode,
     body: &syn::Ident,
     input: &syn::Ident,
     input_path: &TokenStream,
 ) -> BodyTypes {
+    let collection_parts: Vec<_> = collections
+        .iter()
+        .filter_map(|c| collection_input(ir, *c, mode))
+        .collect();
     let dto_fields = fields.iter().map(|i| {
         let f = &entity.fields[*i];
         let name = ident(&f.name);
@@ -59,12 +65,16 @@ pub fn body_and_input(
             _ => quote!(pub #name: #ty,),
         }
     });
+    let dto_fields = dto_fields.chain(collection_parts.iter().map(|p| p.dto.clone()));
+    let input_fields = input_fields.chain(collection_parts.iter().map(|p| p.input.clone()));
     let steps = fields
         .iter()
-        .map(|i| field_step(ir, entity, &entity.fields[*i], mode));
+        .map(|i| field_step(ir, entity, &entity.fields[*i], mode))
+        .chain(collection_parts.iter().map(|p| p.step.clone()));
     let names: Vec<syn::Ident> = fields
         .iter()
         .map(|i| ident(&entity.fields[*i].name))
+        .chain(collections.iter().map(|c| ident(&ir.collection(*c).name)))
         .collect();
     let finish = if names.is_empty() {
         quote!(Ok(#input_path {}))
@@ -113,6 +123,57 @@ pub fn body_and_input(
     BodyTypes { dto, input }
 }
 
+/// A collection written by value (`tags` as a list of names): its DTO field, input field
+/// and validation step.
+struct CollectionInput {
+    dto: TokenStream,
+    input: TokenStream,
+    step: TokenStream,
+}
+
+fn collection_input(ir: &Ir, c: CollectionId, mode: Mode) -> Option<CollectionInput> {
+    let collection = ir.collection(c);
+    let target = ir.entity(collection.target);
+    let value = target.fields.get(collection.write_by?)?;
+    let name = ident(&collection.name);
+    let json = types::collection_json_name(ir, c);
+    let rename = types::collection_rename(ir, c);
+    let ty = types::value_type(ir, &value.ty);
+    let checks = constraint_checks(ir, value);
+    let checked = match checks.split_first() {
+        Some((first, rest)) => {
+            quote!(errors.check_each(#json, values, |v| #first #(.and_then(|()| #rest))*))
+        }
+        None => quote!(Some(values)),
+    };
+    let (input_ty, step) = if mode == Mode::Patch {
+        (
+            quote!(Option<Vec<#ty>>),
+            quote! {
+                let #name = match self.#name {
+                    Some(values) => #checked.map(Some),
+                    None => Some(None),
+                };
+            },
+        )
+    } else {
+        (
+            quote!(Vec<#ty>),
+            quote! {
+                let #name = match self.#name {
+                    Some(values) => #checked,
+                    None => Some(Vec::new()),
+                };
+            },
+        )
+    };
+    Some(CollectionInput {
+        dto: quote!(#rename #[serde(default)] pub #name: Option<Vec<#ty>>,),
+        input: quote!(pub #name: #input_ty,),
+        step,
+    })
+}
+
 /// The type a field arrives as: enums as text so a bad value is a field error.
 fn raw_type(ir: &Ir, f: &Field) -> TokenStream {
     match f.ty {
@@ -133,9 +194,10 @@ fn field_step(ir: &Ir, entity: &Entity, f: &Field, mode: Mode) -> TokenStream {
         None
     };
     // `wrap(t)`: the checked value wrapped by `t`, e.g. `Some(Some(v))` for a patch.
-    let wrap = |wrapper: TokenStream| match &check {
-        Some(check) => quote!(#check.map(#wrapper)),
-        None => quote!(Some(#wrapper(v))),
+    // The checked value passed through `mapper`, or `direct` when there is nothing to check.
+    let wrap = |mapper: TokenStream, direct: TokenStream| match &check {
+        Some(check) => quote!(#check.map(#mapper)),
+        None => quote!(Some(#direct)),
     };
     let plain = match &check {
         Some(check) => check.clone(),
@@ -143,7 +205,7 @@ fn field_step(ir: &Ir, entity: &Entity, f: &Field, mode: Mode) -> TokenStream {
     };
     let value = match mode {
         Mode::Patch if f.optional => {
-            let set = wrap(quote!(|v| Some(Some(v))));
+            let set = wrap(quote!(|v| Some(Some(v))), quote!(Some(Some(v))));
             quote! {
                 match self.#name {
                     None => Some(None),
@@ -153,7 +215,7 @@ fn field_step(ir: &Ir, entity: &Entity, f: &Field, mode: Mode) -> TokenStream {
             }
         }
         Mode::Patch => {
-            let set = wrap(quote!(Some));
+            let set = wrap(quote!(Some), quote!(Some(v)));
             quote! {
                 match self.#name {
                     None => Some(None),
@@ -166,7 +228,7 @@ fn field_step(ir: &Ir, entity: &Entity, f: &Field, mode: Mode) -> TokenStream {
             }
         }
         _ if f.optional => {
-            let set = wrap(quote!(Some));
+            let set = wrap(quote!(Some), quote!(Some(v)));
             quote! {
                 match self.#name {
                     Some(v) => #set,
@@ -429,6 +491,17 @@ pub fn validate_rs() -> TokenStream {
                         None
                     }
                 }
+            }
+
+            /// `values` if `check` accepts each; otherwise records the first that fails.
+            pub fn check_each<T>(&mut self, field: &str, values: Vec<T>, check: impl Fn(&T) -> Result<(), String>) -> Option<Vec<T>> {
+                for (n, value) in values.iter().enumerate() {
+                    if let Err(message) = check(value) {
+                        self.add(field, format!("item {}: {message}", n + 1));
+                        return None;
+                    }
+                }
+                Some(values)
             }
 
             pub fn is_empty(&self) -> bool {

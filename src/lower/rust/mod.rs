@@ -12,6 +12,7 @@ mod repo;
 mod resource;
 mod runtime;
 mod types;
+mod view;
 
 use std::fmt::Write as _;
 

@@ -9,25 +9,42 @@ use quote::{format_ident, quote};
 
 use super::types::{self, ident, type_ident};
 use crate::ir::{
-    CollectionKind, Database, Entity, EntityId, FieldPath, FieldType, FilterOp, Ir, Step,
+    CollectionId, CollectionKind, Database, Entity, EntityId, FieldPath, FieldType, FilterOp, Ir,
+    Step,
 };
 use crate::lower::sql::Dialect;
 use crate::lower::sql::dialect::quote_ident as q;
 
 /// A condition a list query (or an ownership check) can apply: a path from the entity to a
-/// field, compared with a bound value.
+/// field, compared with a bound value; or, with `caller_set`, the field is one of the rows
+/// the caller (the bound value) reaches through a collection of the identity
+/// (`author in auth.user.following`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Condition {
     pub path: FieldPath,
     pub op: FilterOp,
+    pub caller_set: Option<CollectionId>,
 }
 
 impl Condition {
+    pub fn new(path: FieldPath, op: FilterOp) -> Self {
+        Self {
+            path,
+            op,
+            caller_set: None,
+        }
+    }
+
     /// The `Filter` variant name: `CategoryEq`, `AuthorUsernameEq`, `PriceGte`.
     pub fn variant(&self, ir: &Ir) -> syn::Ident {
         let mut name = String::new();
         for step in &self.path.steps {
             name.push_str(&type_ident(ir.step_name(*step)).to_string());
+        }
+        if let Some(c) = self.caller_set {
+            name.push_str("InCaller");
+            name.push_str(&type_ident(&ir.collection(c).name).to_string());
+            return format_ident!("{}", name);
         }
         name.push_str(match self.op {
             FilterOp::Eq => "Eq",
@@ -48,6 +65,9 @@ impl Condition {
 
     /// The Rust type of the compared value.
     pub fn value_type(&self, ir: &Ir) -> TokenStream {
+        if let (Some(_), Some(auth)) = (self.caller_set, &ir.auth) {
+            return types::key_type(ir, auth.identity);
+        }
         self.last_field(ir)
             .map_or_else(|| quote!(String), |f| types::value_type(ir, &f.ty))
     }
@@ -56,8 +76,46 @@ impl Condition {
 /// The SQL before and after the bound value, e.g. `"author_id" IN (SELECT "id" FROM
 /// "users" WHERE "username" = ` and `)`. `None` when a step cannot be expressed.
 pub fn condition_sql(ir: &Ir, c: &Condition, dialect: Dialect) -> Option<(String, String)> {
-    let (prefix, suffix) = path_sql(ir, c.path.root, &c.path.steps, c.op, dialect)?;
-    Some((prefix, suffix))
+    match c.caller_set {
+        Some(collection) => caller_set_sql(ir, c, collection),
+        None => path_sql(ir, c.path.root, &c.path.steps, c.op, dialect),
+    }
+}
+
+/// `"author_id" IN (SELECT "followee_id" FROM "follows" WHERE "follower_id" = ` and `)`.
+fn caller_set_sql(ir: &Ir, c: &Condition, collection: CollectionId) -> Option<(String, String)> {
+    let [Step::Field { entity, field }] = c.path.steps.as_slice() else {
+        return None;
+    };
+    let column = q(&ir.entity(*entity).fields.get(*field)?.column);
+    let (select, from, near) = match &ir.collection(collection).kind {
+        CollectionKind::ManyToMany { through, near, far } => {
+            let join = ir.entity(*through);
+            (
+                &join.fields[ir.relation(*far).field].column,
+                &join.table,
+                &join.fields[ir.relation(*near).field].column,
+            )
+        }
+        CollectionKind::Inverse { relation } => {
+            let r = ir.relation(*relation);
+            let target = ir.entity(r.from);
+            (
+                &types::primary_key(target)?.column,
+                &target.table,
+                &target.fields[r.field].column,
+            )
+        }
+    };
+    Some((
+        format!(
+            "{column} IN (SELECT {} FROM {} WHERE {} = ",
+            q(select),
+            q(from),
+            q(near)
+        ),
+        ")".to_string(),
+    ))
 }
 
 fn path_sql(
@@ -181,6 +239,20 @@ pub struct RepoSpec {
     pub insert: bool,
     pub update: bool,
     pub delete: bool,
+    /// `find_many(keys)`, for embedding these records in another resource's responses.
+    pub find_many: bool,
+    /// `matching(keys, filter)`, for `auth.user in ...` computed fields.
+    pub matching: bool,
+    /// Collections whose values views list (`tags_of(keys)`).
+    pub collections: Vec<CollectionId>,
+    /// Collections views count (`count_favorites(keys)`).
+    pub counts: Vec<CollectionId>,
+    /// Collections clients write by value (`set_tags(key, names)`).
+    pub writes: Vec<CollectionId>,
+    /// Link operations: `link_<name>` / `unlink_<name>` for (caller, record).
+    pub links: Vec<(String, crate::ir::LinkSpec)>,
+    /// Password hashes written on their own (`set_password(key, hash)`).
+    pub secrets: Vec<usize>,
 }
 
 impl RepoSpec {
@@ -193,6 +265,36 @@ impl RepoSpec {
     pub fn add_lookup(&mut self, field: usize) {
         if !self.lookups.contains(&field) {
             self.lookups.push(field);
+        }
+    }
+
+    pub fn add_collection(&mut self, c: CollectionId) {
+        if !self.collections.contains(&c) {
+            self.collections.push(c);
+        }
+    }
+
+    pub fn add_secret(&mut self, field: usize) {
+        if !self.secrets.contains(&field) {
+            self.secrets.push(field);
+        }
+    }
+
+    pub fn add_link(&mut self, name: String, link: crate::ir::LinkSpec) {
+        if !self.links.iter().any(|(n, _)| *n == name) {
+            self.links.push((name, link));
+        }
+    }
+
+    pub fn add_write(&mut self, c: CollectionId) {
+        if !self.writes.contains(&c) {
+            self.writes.push(c);
+        }
+    }
+
+    pub fn add_count(&mut self, c: CollectionId) {
+        if !self.counts.contains(&c) {
+            self.counts.push(c);
         }
     }
 
@@ -447,6 +549,7 @@ pub fn entity_rs(ir: &Ir, id: EntityId, spec: &RepoSpec) -> TokenStream {
 
     let list = (spec.list || !spec.conditions.is_empty())
         .then(|| list_items(ir, entity, spec, &select_list, &live));
+    let batches = batch_items(ir, id, spec, &select_list, &live);
 
     let header = format!(
         " Data access for `{}` (table `{}`).",
@@ -466,6 +569,7 @@ pub fn entity_rs(ir: &Ir, id: EntityId, spec: &RepoSpec) -> TokenStream {
         #update
         #delete
         #list
+        #batches
         #(#decoders)*
     }
 }
@@ -795,4 +899,555 @@ pub fn module(ir: &Ir, id: EntityId) -> syn::Ident {
     ident(&crate::ir::names::plural(&crate::ir::names::snake_case(
         &ir.entity(id).name,
     )))
+}
+
+/// The type of a collection's values in responses: the `@write_by` field, else the key of
+/// the related rows.
+pub fn collection_value_type(ir: &Ir, c: CollectionId) -> Option<TokenStream> {
+    let field = collection_value_field(ir, c)?;
+    Some(types::value_type(ir, &field.ty))
+}
+
+/// The related entity and the field of it a collection lists.
+fn collection_value_field(ir: &Ir, c: CollectionId) -> Option<&crate::ir::Field> {
+    let collection = ir.collection(c);
+    let target = ir.entity(collection.target);
+    match collection.write_by {
+        Some(i) => target.fields.get(i),
+        None => types::primary_key(target),
+    }
+}
+
+/// A field decoded as never null (keys selected with `IN` are never null).
+fn required(field: &crate::ir::Field) -> crate::ir::Field {
+    let mut f = field.clone();
+    f.optional = false;
+    f
+}
+
+/// Functions that take the keys of a page of records: `find_many`, `matching`, and the
+/// values and counts of collections.
+fn batch_items(
+    ir: &Ir,
+    id: EntityId,
+    spec: &RepoSpec,
+    select_list: &str,
+    live: &str,
+) -> TokenStream {
+    let entity = ir.entity(id);
+    let record = type_ident(&entity.name);
+    let Some(pk) = types::primary_key(entity) else {
+        return quote!();
+    };
+    let table = q(&entity.table);
+    let key_ty = types::value_type(ir, &pk.ty);
+    let mut out = TokenStream::new();
+    if spec.find_many {
+        let sql = format!(
+            "SELECT {select_list} FROM {table} WHERE 1 = 1{live} AND {} IN (",
+            q(&pk.column)
+        );
+        out.extend(keyed_fn(
+            ir,
+            &KeyedFn {
+                name: format_ident!("find_many"),
+                konst: format_ident!("FIND_MANY"),
+                doc: " The live rows with these keys, in no particular order.",
+                sql,
+                tail: ")".into(),
+                key: pk,
+                params: quote!(),
+                output: quote!(Vec<#record>),
+                filter: false,
+                decode: &|d| {
+                    let from = format_ident!("from_{}", suffix(d));
+                    quote!(#from)
+                },
+                collect: quote!(.collect::<Result<Vec<_>, _>>()?),
+            },
+        ));
+    }
+    if spec.matching && !spec.conditions.is_empty() {
+        let sql = format!(
+            "SELECT {} FROM {table} WHERE 1 = 1{live} AND {} IN (",
+            q(&pk.column),
+            q(&pk.column)
+        );
+        let pk_field = required(pk);
+        out.extend(keyed_fn(
+            ir,
+            &KeyedFn {
+                name: format_ident!("matching"),
+                konst: format_ident!("MATCHING"),
+                doc: " Which of these keys belong to live rows that satisfy `filter`.",
+                sql,
+                tail: ") AND ".into(),
+                key: pk,
+                params: quote!(filter: &Filter,),
+                output: quote!(std::collections::HashSet<#key_ty>),
+                filter: true,
+                decode: &|d| {
+                    if types::decodes_directly(ir, &pk_field, d) {
+                        let ty = types::field_type(ir, &pk_field);
+                        quote!(|row| row.try_get::<#ty, _>(0))
+                    } else {
+                        let value = types::decode_column(ir, &pk_field, d, 0);
+                        quote!(|row| Ok::<_, sqlx::Error>(#value))
+                    }
+                },
+                collect: quote!(.collect::<Result<std::collections::HashSet<_>, _>>()?),
+            },
+        ));
+    }
+    for c in &spec.collections {
+        let (Some((from, near)), Some(value)) = (collection_rows(ir, *c), collection_value(ir, *c))
+        else {
+            continue;
+        };
+        let value_field = required(value.1);
+        let near_field = required(near.1);
+        let value_ty = types::value_type(ir, &value_field.ty);
+        let name = &ir.collection(*c).name;
+        let sql = format!(
+            "SELECT {near_col}, {val_col} FROM {from} WHERE {near_col} IN (",
+            near_col = near.0,
+            val_col = value.0,
+        );
+        let doc = format!(" The `{name}` of each of these rows, as (key, value) pairs.");
+        out.extend(keyed_fn(
+            ir,
+            &KeyedFn {
+                name: format_ident!("{}_of", name),
+                konst: format_ident!("{}_OF", name.to_ascii_uppercase()),
+                doc: &doc,
+                sql,
+                tail: format!(") ORDER BY {}", value.0),
+                key: pk,
+                params: quote!(),
+                output: quote!(Vec<(#key_ty, #value_ty)>),
+                filter: false,
+                decode: &|d| {
+                    let k = types::decode_column(ir, &near_field, d, 0);
+                    let v = types::decode_column(ir, &value_field, d, 1);
+                    quote!(|row| Ok::<_, sqlx::Error>((#k, #v)))
+                },
+                collect: quote!(.collect::<Result<Vec<_>, _>>()?),
+            },
+        ));
+    }
+    for c in &spec.writes {
+        out.extend(set_collection_fn(ir, pk, *c));
+    }
+    for (name, link) in &spec.links {
+        out.extend(link_fns(ir, pk, name, link));
+    }
+    for field in &spec.secrets {
+        out.extend(set_secret_fn(ir, entity, pk, *field, live));
+    }
+    for c in &spec.counts {
+        let Some((from, near)) = collection_rows(ir, *c) else {
+            continue;
+        };
+        let near_field = required(near.1);
+        let name = &ir.collection(*c).name;
+        let sql = format!(
+            "SELECT {near_col}, COUNT(*) FROM {from} WHERE {near_col} IN (",
+            near_col = near.0
+        );
+        let doc = format!(" How many `{name}` each of these rows has; rows with none are absent.");
+        out.extend(keyed_fn(
+            ir,
+            &KeyedFn {
+                name: format_ident!("count_{}", name),
+                konst: format_ident!("COUNT_{}", name.to_ascii_uppercase()),
+                doc: &doc,
+                sql,
+                tail: format!(") GROUP BY {}", near.0),
+                key: pk,
+                params: quote!(),
+                output: quote!(Vec<(#key_ty, i64)>),
+                filter: false,
+                decode: &|d| {
+                    let k = types::decode_column(ir, &near_field, d, 0);
+                    quote!(|row| Ok::<_, sqlx::Error>((#k, row.try_get::<i64, _>(1)?)))
+                },
+                collect: quote!(.collect::<Result<Vec<_>, _>>()?),
+            },
+        ));
+    }
+    out
+}
+
+/// Where a collection's rows come from: the `FROM` clause, and the column (and field)
+/// that points at the owner. Many-to-many joins alias the join `j` and the target `t`.
+fn collection_rows(ir: &Ir, c: CollectionId) -> Option<(String, (String, &crate::ir::Field))> {
+    let collection = ir.collection(c);
+    match &collection.kind {
+        CollectionKind::Inverse { relation } => {
+            let r = ir.relation(*relation);
+            let target = ir.entity(r.from);
+            let fk = &target.fields[r.field];
+            Some((q(&target.table), (q(&fk.column), fk)))
+        }
+        CollectionKind::ManyToMany { through, near, far } => {
+            let join = ir.entity(*through);
+            let near_field = &join.fields[ir.relation(*near).field];
+            let far_field = &join.fields[ir.relation(*far).field];
+            let target = ir.entity(collection.target);
+            let target_pk = types::primary_key(target)?;
+            let from = format!(
+                "{} AS \"j\" JOIN {} AS \"t\" ON \"t\".{} = \"j\".{}",
+                q(&join.table),
+                q(&target.table),
+                q(&target_pk.column),
+                q(&far_field.column)
+            );
+            Some((
+                from,
+                (format!("\"j\".{}", q(&near_field.column)), near_field),
+            ))
+        }
+    }
+}
+
+/// The column (and field) holding the value a collection lists.
+fn collection_value(ir: &Ir, c: CollectionId) -> Option<(String, &crate::ir::Field)> {
+    let value = collection_value_field(ir, c)?;
+    Some(match ir.collection(c).kind {
+        CollectionKind::Inverse { .. } => (q(&value.column), value),
+        CollectionKind::ManyToMany { .. } => (format!("\"t\".{}", q(&value.column)), value),
+    })
+}
+
+/// A repository function over a list of keys: `SELECT ... IN ($1, $2, ...)`.
+struct KeyedFn<'a> {
+    name: syn::Ident,
+    konst: syn::Ident,
+    doc: &'a str,
+    /// The statement up to the opening of the key list.
+    sql: String,
+    /// What follows the key list (`)`, `) ORDER BY ...`, `) AND ` before a filter).
+    tail: String,
+    key: &'a crate::ir::Field,
+    params: TokenStream,
+    output: TokenStream,
+    filter: bool,
+    /// A function or closure from a row to `Result<item, sqlx::Error>`.
+    decode: &'a dyn Fn(Dialect) -> TokenStream,
+    collect: TokenStream,
+}
+
+fn keyed_fn(ir: &Ir, f: &KeyedFn<'_>) -> TokenStream {
+    let KeyedFn {
+        name,
+        konst,
+        doc,
+        sql,
+        tail,
+        key,
+        params,
+        output,
+        ..
+    } = f;
+    let key_ty = types::value_type(ir, &key.ty);
+    let arms = dialects(ir).into_iter().map(|d| {
+        let v = variant(d);
+        let bind = types::bind_value(ir, &key.ty, false, d, quote!(key), true);
+        let push = format_ident!("push_filter_{}", suffix(d));
+        let filter = f.filter.then(|| quote!(#push(&mut query, filter);));
+        let decode = (f.decode)(d);
+        let collect = &f.collect;
+        quote! {
+            Database::#v(pool) => {
+                let mut query = sqlx::QueryBuilder::new(#konst);
+                let mut list = query.separated(", ");
+                for key in keys {
+                    list.push_bind(#bind);
+                }
+                query.push(#tail);
+                #filter
+                query.build().fetch_all(pool).await?.iter().map(#decode) #collect
+            }
+        }
+    });
+    quote! {
+        const #konst: &str = #sql;
+
+        #[doc = #doc]
+        pub async fn #name(db: &Database, keys: &[#key_ty], #params) -> Result<#output, AppError> {
+            if keys.is_empty() {
+                return Ok(Default::default());
+            }
+            Ok(match db {
+                #(#arms)*
+            })
+        }
+    }
+}
+
+/// The statements that replace a many-to-many collection written by value: create missing
+/// targets, drop the old links, link the named targets. `None` when the collection cannot be
+/// written that way (not many-to-many, no `@write_by`, or targets with required columns the
+/// database cannot fill).
+pub struct CollectionWrite<'a> {
+    /// `INSERT INTO tags (id, name) VALUES (` … `) ON CONFLICT (name) DO NOTHING`: the target
+    /// key (when the service generates it) then the value.
+    pub create_target: (String, String),
+    /// The target's key, when the service generates it (uuid defaults).
+    pub target_key: Option<&'a crate::ir::Field>,
+    pub value: &'a crate::ir::Field,
+    /// `DELETE FROM article_tags WHERE article_id = $1`.
+    pub unlink: String,
+    /// `INSERT INTO article_tags (article_id, tag_id) SELECT ` … `, "id" FROM "tags" WHERE "name" IN (` … `)`.
+    pub link: (String, String),
+}
+
+pub fn collection_write_sql(ir: &Ir, c: CollectionId) -> Option<CollectionWrite<'_>> {
+    let collection = ir.collection(c);
+    let CollectionKind::ManyToMany { through, near, far } = &collection.kind else {
+        return None;
+    };
+    let target = ir.entity(collection.target);
+    let value = target.fields.get(collection.write_by?)?;
+    let target_pk = types::primary_key(target)?;
+    let generated_key = matches!(
+        target_pk.default,
+        Some(crate::ir::Default::Uuid4 | crate::ir::Default::Uuid7)
+    );
+    // Every other required column of the target needs a database default.
+    let fillable = target.fields.iter().all(|f| {
+        f.name == value.name
+            || f.name == target_pk.name
+            || f.optional
+            || matches!(
+                f.default,
+                Some(
+                    crate::ir::Default::Now
+                        | crate::ir::Default::Value(_)
+                        | crate::ir::Default::EnumVariant(_)
+                        | crate::ir::Default::Identity
+                )
+            )
+    });
+    if !fillable
+        || !(generated_key || matches!(target_pk.default, Some(crate::ir::Default::Identity)))
+    {
+        return None;
+    }
+    let join = ir.entity(*through);
+    let near_col = q(&join.fields[ir.relation(*near).field].column);
+    let far_col = q(&join.fields[ir.relation(*far).field].column);
+    let columns = if generated_key {
+        format!("{}, {}", q(&target_pk.column), q(&value.column))
+    } else {
+        q(&value.column)
+    };
+    Some(CollectionWrite {
+        create_target: (
+            format!("INSERT INTO {} ({columns}) VALUES (", q(&target.table)),
+            format!(") ON CONFLICT ({}) DO NOTHING", q(&value.column)),
+        ),
+        target_key: generated_key.then_some(target_pk),
+        value,
+        unlink: format!("DELETE FROM {} WHERE {near_col} = $1", q(&join.table)),
+        link: (
+            format!(
+                "INSERT INTO {} ({near_col}, {far_col}) SELECT ",
+                q(&join.table)
+            ),
+            format!(
+                ", {} FROM {} WHERE {} IN (",
+                q(&target_pk.column),
+                q(&target.table),
+                q(&value.column)
+            ),
+        ),
+    })
+}
+
+/// `set_<collection>(key, values)`: the collection becomes exactly `values`, in one
+/// transaction.
+fn set_collection_fn(ir: &Ir, key: &crate::ir::Field, c: CollectionId) -> Option<TokenStream> {
+    let w = collection_write_sql(ir, c)?;
+    let name = &ir.collection(c).name;
+    let set = format_ident!("set_{}", name);
+    let key_ty = types::value_type(ir, &key.ty);
+    let value_ty = types::value_type(ir, &w.value.ty);
+    let (create_open, create_close) = &w.create_target;
+    let unlink = &w.unlink;
+    let (link_open, link_from) = &w.link;
+    let arms = dialects(ir).into_iter().map(|d| {
+        let v = variant(d);
+        let key_bind = types::bind_value(ir, &key.ty, false, d, quote!(key), true);
+        let value_bind = types::bind_value(ir, &w.value.ty, false, d, quote!(value), true);
+        let new_key = w.target_key.map(|k| {
+            let fresh = if matches!(k.default, Some(crate::ir::Default::Uuid4)) {
+                quote!(uuid::Uuid::new_v4())
+            } else {
+                quote!(uuid::Uuid::now_v7())
+            };
+            let b = types::bind_value(ir, &k.ty, false, d, fresh, false);
+            quote!(row.push_bind(#b);)
+        });
+        quote! {
+            Database::#v(pool) => {
+                let mut tx = pool.begin().await?;
+                for value in values {
+                    let mut insert = sqlx::QueryBuilder::new(#create_open);
+                    let mut row = insert.separated(", ");
+                    #new_key
+                    row.push_bind(#value_bind);
+                    insert.push(#create_close);
+                    insert.build().execute(&mut *tx).await?;
+                }
+                sqlx::query(#unlink).bind(#key_bind).execute(&mut *tx).await?;
+                if !values.is_empty() {
+                    let mut link = sqlx::QueryBuilder::new(#link_open);
+                    link.push_bind(#key_bind);
+                    link.push(#link_from);
+                    let mut list = link.separated(", ");
+                    for value in values {
+                        list.push_bind(#value_bind);
+                    }
+                    link.push(")");
+                    link.build().execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+            }
+        }
+    });
+    let doc = format!(
+        " Makes the row's `{name}` exactly `values`, creating missing targets; one transaction."
+    );
+    Some(quote! {
+        #[doc = #doc]
+        pub async fn #set(db: &Database, key: &#key_ty, values: &[#value_ty]) -> Result<(), AppError> {
+            match db {
+                #(#arms)*
+            }
+            Ok(())
+        }
+    })
+}
+
+/// `INSERT` and `DELETE` of a link's join row, binding the caller as `$1` and the record as
+/// `$2`; `None` when the join has required columns the database cannot fill.
+pub fn link_sql(ir: &Ir, link: &crate::ir::LinkSpec) -> Option<(String, String)> {
+    let join = ir.entity(link.through);
+    let caller_field = ir.relation(link.caller).field;
+    let target_field = ir.relation(link.target).field;
+    let fillable = join.fields.iter().enumerate().all(|(i, f)| {
+        i == caller_field
+            || i == target_field
+            || f.optional
+            || matches!(
+                f.default,
+                Some(
+                    crate::ir::Default::Now
+                        | crate::ir::Default::Value(_)
+                        | crate::ir::Default::EnumVariant(_)
+                        | crate::ir::Default::Identity
+                )
+            )
+    });
+    if !fillable {
+        return None;
+    }
+    let caller_col = q(&join.fields[caller_field].column);
+    let target_col = q(&join.fields[target_field].column);
+    let table = q(&join.table);
+    Some((
+        format!(
+            "INSERT INTO {table} ({caller_col}, {target_col}) VALUES ($1, $2) ON CONFLICT DO NOTHING"
+        ),
+        format!("DELETE FROM {table} WHERE {caller_col} = $1 AND {target_col} = $2"),
+    ))
+}
+
+/// `link_<name>(caller, key)` and `unlink_<name>(caller, key)`.
+fn link_fns(
+    ir: &Ir,
+    key: &crate::ir::Field,
+    name: &str,
+    link: &crate::ir::LinkSpec,
+) -> Option<TokenStream> {
+    let (insert, delete) = link_sql(ir, link)?;
+    let auth = ir.auth.as_ref()?;
+    let caller_ty = types::key_type(ir, auth.identity);
+    let identity_key = types::primary_key(ir.entity(auth.identity))?;
+    let key_ty = types::value_type(ir, &key.ty);
+    let join = &ir.entity(link.through).name;
+    let fns = [
+        (
+            format_ident!("link_{}", name),
+            insert,
+            format!(
+                " Adds the `{join}` row of the caller and the record; an existing one is kept."
+            ),
+        ),
+        (
+            format_ident!("unlink_{}", name),
+            delete,
+            format!(" Removes the `{join}` row of the caller and the record, if any."),
+        ),
+    ];
+    let items = fns.into_iter().map(|(fn_name, sql, doc)| {
+        let arms = dialects(ir).into_iter().map(|d| {
+            let v = variant(d);
+            let caller = types::bind_value(ir, &identity_key.ty, false, d, quote!(caller), true);
+            let key = types::bind_value(ir, &key.ty, false, d, quote!(key), true);
+            quote! {
+                Database::#v(pool) => sqlx::query(#sql).bind(#caller).bind(#key).execute(pool).await.map(drop)?,
+            }
+        });
+        quote! {
+            #[doc = #doc]
+            pub async fn #fn_name(db: &Database, caller: &#caller_ty, key: &#key_ty) -> Result<(), AppError> {
+                match db {
+                    #(#arms)*
+                }
+                Ok(())
+            }
+        }
+    });
+    Some(quote!(#(#items)*))
+}
+
+/// `set_<password>(key, hash)`: stores a new password hash.
+fn set_secret_fn(
+    ir: &Ir,
+    entity: &Entity,
+    key: &crate::ir::Field,
+    field: usize,
+    live: &str,
+) -> TokenStream {
+    let f = &entity.fields[field];
+    let name = format_ident!("set_{}", f.name);
+    let sql = format!(
+        "UPDATE {} SET {} = $1 WHERE {} = $2{live}",
+        q(&entity.table),
+        q(&f.column),
+        q(&key.column)
+    );
+    let key_ty = types::value_type(ir, &key.ty);
+    let arms = dialects(ir).into_iter().map(|d| {
+        let v = variant(d);
+        let key = types::bind_value(ir, &key.ty, false, d, quote!(key), true);
+        quote! {
+            Database::#v(pool) => sqlx::query(#sql).bind(hash).bind(#key).execute(pool).await.map(drop)?,
+        }
+    });
+    let doc = format!(
+        " Stores a new `{}` hash (argon2id, never the password).",
+        f.name
+    );
+    quote! {
+        #[doc = #doc]
+        pub async fn #name(db: &Database, key: &#key_ty, hash: &str) -> Result<(), AppError> {
+            match db {
+                #(#arms)*
+            }
+            Ok(())
+        }
+    }
 }

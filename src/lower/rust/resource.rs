@@ -10,9 +10,10 @@ use super::authz::{self, Subject};
 use super::input::{self, Mode};
 use super::repo::{self, Condition, RepoSpec};
 use super::types::{self, ident, type_ident};
+use super::view::{self, Shape};
 use crate::diagnostics::{Code, Diagnostic, Severity};
 use crate::ir::{
-    AutoValue, Entity, EntityId, Expr, FieldPath, FieldType, FilterOp, Ir, Method, OpKind,
+    AutoValue, CmpOp, Entity, EntityId, Expr, FieldPath, FieldType, FilterOp, Ir, Method, OpKind,
     Operation, Resource, ResourceId, SortDir, Step,
 };
 
@@ -28,10 +29,13 @@ pub struct ResourceCode {
 
 struct Op<'a> {
     ir: &'a Ir,
+    resource_id: ResourceId,
     resource: &'a Resource,
     entity: &'a Entity,
     op: &'a Operation,
     repos: &'a mut Vec<(EntityId, RepoSpec)>,
+    /// Presenters generated so far (by view), shared by the resource's operations.
+    presenters: &'a mut Vec<(Option<usize>, TokenStream)>,
 }
 
 /// What one operation contributes.
@@ -50,16 +54,24 @@ pub fn resource(ir: &Ir, id: ResourceId, repos: &mut Vec<(EntityId, RepoSpec)>) 
     let mut handlers = Vec::new();
     let mut routes: Vec<(String, Vec<(Method, syn::Ident)>)> = Vec::new();
     let mut user_handlers = Vec::new();
+    let mut presenters: Vec<(Option<usize>, TokenStream)> = Vec::new();
     authz::spec_of(repos, resource.entity).add_lookup(resource.key);
     for op in &resource.operations {
         let name = ident(&op.name);
+        // A link answers POST (link) and DELETE (unlink) on its path.
+        let mut methods = vec![(op.method, name.clone())];
+        if op.kind == OpKind::Link {
+            methods = vec![(Method::Post, name.clone()), (Method::Delete, name.clone())];
+        }
         let generated = {
             let mut ctx = Op {
                 ir,
+                resource_id: id,
                 resource,
                 entity,
                 op,
                 repos: &mut *repos,
+                presenters: &mut presenters,
             };
             ctx.generate()
         };
@@ -67,6 +79,9 @@ pub fn resource(ir: &Ir, id: ResourceId, repos: &mut Vec<(EntityId, RepoSpec)>) 
             Ok(g) => {
                 services.push(g.service);
                 handlers.push(g.handler);
+                if op.kind == OpKind::Link {
+                    methods[1].1 = unlink_name(op);
+                }
                 if op.kind == OpKind::Action
                     && let Some(h) = &op.handler
                 {
@@ -91,8 +106,8 @@ pub fn resource(ir: &Ir, id: ResourceId, repos: &mut Vec<(EntityId, RepoSpec)>) 
         }
         let path = format!("{}{}", ir.service.base_path.trim_end_matches('/'), op.path);
         match routes.iter_mut().find(|(p, _)| *p == path) {
-            Some((_, methods)) => methods.push((op.method, name)),
-            None => routes.push((path, vec![(op.method, name)])),
+            Some((_, existing)) => existing.extend(methods),
+            None => routes.push((path, methods)),
         }
     }
     let route_calls = routes.iter().map(|(path, methods)| {
@@ -220,7 +235,15 @@ pub fn resource(ir: &Ir, id: ResourceId, repos: &mut Vec<(EntityId, RepoSpec)>) 
 
         #router_and_handlers
     };
-    let services = quote!(#(#services)*);
+    // Other resources embed this one in its default shape, so that presenter always exists.
+    if let Shape::View(view) = view::default_shape(ir, id)
+        && !presenters.iter().any(|(v, _)| *v == view)
+        && let Ok(code) = view::presenter(ir, id, view, repos)
+    {
+        presenters.push((view, code));
+    }
+    let presenters = presenters.into_iter().map(|(_, code)| code);
+    let services = quote!(#(#presenters)* #(#services)*);
     let service_imports = used_imports(
         &services,
         &[
@@ -309,6 +332,19 @@ fn not_generated(resource: &Resource, op: &Operation, reason: &str) -> TokenStre
     }
 }
 
+/// `unfollow` for the `follow` link: the handler and service function that remove it.
+fn unlink_name(op: &Operation) -> syn::Ident {
+    format_ident!("un{}", op.name)
+}
+
+/// The value a record operation ends with.
+enum Value {
+    /// An expression of the record.
+    Plain(TokenStream),
+    /// An expression of `Result<record, AppError>`.
+    Fallible(TokenStream),
+}
+
 /// A `{name}` in an operation's path.
 enum Param {
     /// The parent record's key (`/orders/{order}/items`): field of this entity, parent.
@@ -324,17 +360,12 @@ impl Op<'_> {
             .auth
             .as_ref()
             .ok_or_else(|| "the operation declares no auth".to_string())?;
-        if self.resource.singleton {
-            return Err("caller-bound singleton resources".into());
+        if self.resource.singleton && matches!(self.op.kind, OpKind::List | OpKind::Create) {
+            return Err("lists and creates on a singleton resource".into());
         }
-        if !self.resource.computed.is_empty()
-            || self.op.view.is_some()
-            || self.resource.default_view.is_some()
-        {
-            return Err("computed fields and views".into());
-        }
-        if !self.op.collections.is_empty() {
-            return Err("writing many-to-many collections".into());
+        for c in &self.op.collections {
+            repo::collection_write_sql(self.ir, *c)
+                .ok_or("writing this collection (many-to-many by a unique value is supported)")?;
         }
         let params = self.params()?;
         let rule = auth.value.clone();
@@ -343,7 +374,7 @@ impl Op<'_> {
             OpKind::Get | OpKind::Delete | OpKind::Action => self.record_op(&params, &rule),
             OpKind::Create => self.create(&params, &rule),
             OpKind::Update => self.update(&params, &rule),
-            OpKind::Link => Err("link endpoints".into()),
+            OpKind::Link => self.link(&params, &rule),
         }
     }
 
@@ -464,24 +495,14 @@ impl Op<'_> {
             .list
             .as_ref()
             .ok_or("a list without list settings")?;
-        if list.scope.is_some() {
-            return Err("list scopes".into());
-        }
-        if self.op.pluck.is_some() {
-            return Err("plucked lists".into());
-        }
         let rule = authz::on_list(rule)?;
         let ir = self.ir;
         let entity_id = self.resource.entity;
-        let record = type_ident(&self.entity.name);
         // Filters from the query string.
         let mut param_fields = Vec::new();
         let mut param_steps = Vec::new();
         for filter in &list.filters {
-            let condition = Condition {
-                path: filter.path.clone(),
-                op: filter.op,
-            };
+            let condition = Condition::new(filter.path.clone(), filter.op);
             let f = condition
                 .last_field(ir)
                 .ok_or_else(|| format!("the filter `{}`", filter.param))?;
@@ -575,16 +596,7 @@ impl Op<'_> {
                 Param::Key => None,
             })
             .map(|(field, parent)| {
-                let condition = Condition {
-                    path: FieldPath {
-                        root: entity_id,
-                        steps: vec![Step::Field {
-                            entity: entity_id,
-                            field,
-                        }],
-                    },
-                    op: FilterOp::Eq,
-                };
+                let condition = Condition::new(field_path(entity_id, field), FilterOp::Eq);
                 let variant = condition.variant(ir);
                 authz::spec_of(self.repos, entity_id).add_condition(condition);
                 let pe = ir.entity(ir.resource(parent).entity);
@@ -607,10 +619,7 @@ impl Op<'_> {
                 .owners
                 .iter()
                 .map(|path| {
-                    let condition = Condition {
-                        path: path.clone(),
-                        op: FilterOp::Eq,
-                    };
+                    let condition = Condition::new(path.clone(), FilterOp::Eq);
                     let variant = condition.variant(ir);
                     authz::spec_of(self.repos, entity_id).add_condition(condition);
                     quote!(repo::Filter::#variant(c.id))
@@ -641,7 +650,22 @@ impl Op<'_> {
             " One page of `{}` rows the caller may see, and how many match.",
             self.entity.name
         );
-        let mut_query = if parent_filters.is_empty() && rule.owners.is_empty() {
+        let scope = match &list.scope {
+            Some(expr) => {
+                let condition = scope_condition(entity_id, expr)?;
+                let variant = condition.variant(ir);
+                authz::spec_of(self.repos, entity_id).add_condition(condition);
+                Some(quote! {
+                    let Some(c) = caller else {
+                        return Err(AppError::Unauthorized);
+                    };
+                    query.filters.push(repo::Filter::#variant(c.id));
+                })
+            }
+            None => None,
+        };
+        let (item, list_tail) = self.finish_list()?;
+        let mut_query = if parent_filters.is_empty() && rule.owners.is_empty() && scope.is_none() {
             quote!(query)
         } else {
             quote!(mut query)
@@ -650,12 +674,13 @@ impl Op<'_> {
             #(#resolve)*
             #(#parent_filters)*
             #restrict
-            repo::list(&state.db, &query).await
+            #scope
+            #list_tail
         };
         let (caller_param, caller_extractor, caller_arg) = caller_parts(&body);
         let service = quote! {
             #[doc = #service_doc]
-            pub async fn #name(state: &AppState, #caller_param #(#service_params,)* #mut_query: repo::ListQuery) -> Result<(Vec<#record>, i64), AppError> {
+            pub async fn #name(state: &AppState, #caller_param #(#service_params,)* #mut_query: repo::ListQuery) -> Result<(Vec<#item>, i64), AppError> {
                 #body
             }
         };
@@ -670,6 +695,10 @@ impl Op<'_> {
                 .or(self.resource.list_envelope.as_ref()),
         );
         let count = option_str(self.resource.count_field.as_ref());
+        let pluck = self.op.pluck.map(|field| {
+            let field = ident(&self.entity.fields[field].name);
+            quote!(let items: Vec<_> = items.into_iter().map(|record| record.#field).collect();)
+        });
         let handler = quote! {
             #[doc = #params_doc]
             #[derive(Debug, serde::Deserialize)]
@@ -709,6 +738,7 @@ impl Op<'_> {
             async fn #hname(State(state): State<AppState>, #caller_extractor #extractor AppQuery(params): AppQuery<#params_ty>) -> Result<Response, AppError> {
                 let query = params.into_query()?;
                 let (items, total) = service::#name(&state, #caller_arg #(#args,)* query).await?;
+                #pluck
                 Ok(respond_list(items, total, #envelope, #count))
             }
         };
@@ -717,6 +747,20 @@ impl Op<'_> {
 
     /// The `load` prelude of a record operation: parents, the record, the parent check.
     fn load_record(&mut self, params: &[Param]) -> Result<TokenStream, String> {
+        if self.resource.singleton {
+            // The caller's own record: no key in the path.
+            let pk = *self
+                .entity
+                .primary_key
+                .first()
+                .ok_or("an entity without a key")?;
+            let find = repo::find_fn(self.entity, pk);
+            authz::spec_of(self.repos, self.resource.entity).add_lookup(pk);
+            return Ok(quote! {
+                let c = caller.ok_or(AppError::Unauthorized)?;
+                let record = repo::#find(&state.db, &c.id).await?.ok_or(AppError::NotFound)?;
+            });
+        }
         if !params.iter().any(|p| matches!(p, Param::Key)) {
             return Err("a record operation whose path has no key".into());
         }
@@ -761,6 +805,68 @@ impl Op<'_> {
         })
     }
 
+    /// A link: `POST` adds the join row between the caller and the record, `DELETE` removes
+    /// it; both are idempotent and answer the record.
+    fn link(&mut self, params: &[Param], rule: &crate::ir::AuthRule) -> Result<Generated, String> {
+        let spec = self.op.link.as_ref().ok_or("a link without a join")?;
+        repo::link_sql(self.ir, spec)
+            .ok_or("links whose join rows need values the database cannot fill")?;
+        let pk = types::primary_key(self.entity).ok_or("an entity without a one-column key")?;
+        let pk_name = ident(&pk.name);
+        let load = self.load_record(params)?;
+        let authorize = self.authorize_record(rule)?;
+        authz::spec_of(self.repos, self.resource.entity)
+            .add_link(self.op.name.clone(), spec.clone());
+        let (output, tail) = self.finish(Value::Plain(quote!(record)))?;
+        let (_, _, service_params) = self.path_args(params);
+        let (hname, hdoc, extractor, args) = self.handler_head(params);
+        let mut services = Vec::new();
+        let mut handlers = Vec::new();
+        for (name, repo_fn, doc) in [
+            (
+                ident(&self.op.name),
+                format_ident!("link_{}", self.op.name),
+                " Links the caller to the record (again is a no-op).",
+            ),
+            (
+                unlink_name(self.op),
+                format_ident!("unlink_{}", self.op.name),
+                " Removes the caller's link to the record (absent is a no-op).",
+            ),
+        ] {
+            let body = quote! {
+                #load
+                #authorize
+                let c = caller.ok_or(AppError::Unauthorized)?;
+                repo::#repo_fn(&state.db, &c.id, &record.#pk_name).await?;
+                #tail
+            };
+            services.push(quote! {
+                #[doc = #doc]
+                pub async fn #name(state: &AppState, caller: Option<&Caller>, #(#service_params),*) -> Result<#output, AppError> {
+                    #body
+                }
+            });
+            let respond =
+                self.call_and_respond(quote!(service::#name(&state, caller.as_ref(), #(#args),*)));
+            let handler_name = if name == self.op.name.as_str() {
+                hname.clone()
+            } else {
+                name.clone()
+            };
+            handlers.push(quote! {
+                #hdoc
+                async fn #handler_name(State(state): State<AppState>, MaybeCaller(caller): MaybeCaller, #extractor) -> Result<Response, AppError> {
+                    #respond
+                }
+            });
+        }
+        Ok(Generated {
+            service: quote!(#(#services)*),
+            handler: quote!(#(#handlers)*),
+        })
+    }
+
     fn record_op(
         &mut self,
         params: &[Param],
@@ -768,13 +874,16 @@ impl Op<'_> {
     ) -> Result<Generated, String> {
         let load = self.load_record(params)?;
         let authorize = self.authorize_record(rule)?;
-        let record = type_ident(&self.entity.name);
         let name = ident(&self.op.name);
         let (_, _, service_params) = self.path_args(params);
         let pk = types::primary_key(self.entity).ok_or("an entity without a one-column key")?;
         let pk_name = ident(&pk.name);
-        let (body, doc) = match self.op.kind {
-            OpKind::Get => (quote!(Ok(record)), " The record, if the caller may see it."),
+        let (steps, value, doc) = match self.op.kind {
+            OpKind::Get => (
+                quote!(),
+                Value::Plain(quote!(record)),
+                " The record, if the caller may see it.",
+            ),
             OpKind::Delete => {
                 authz::spec_of(self.repos, self.resource.entity).delete = true;
                 (
@@ -782,8 +891,8 @@ impl Op<'_> {
                         if !repo::delete(&state.db, &record.#pk_name).await? {
                             return Err(AppError::NotFound);
                         }
-                        Ok(record)
                     },
+                    Value::Plain(quote!(record)),
                     " Deletes the record if the caller may; returns it as it was.",
                 )
             }
@@ -799,20 +908,25 @@ impl Op<'_> {
                 }
                 let module = ident(&self.resource.name);
                 (
-                    quote!(crate::handlers::#module::#handler(state, caller, record).await),
+                    quote!(),
+                    Value::Fallible(
+                        quote!(crate::handlers::#module::#handler(state, caller, record).await),
+                    ),
                     " Loads and authorizes the record, then runs the hand-written handler.",
                 )
             }
         };
+        let (output, tail) = self.finish(value)?;
         let body = quote! {
             #load
             #authorize
-            #body
+            #steps
+            #tail
         };
         let (caller_param, caller_extractor, caller_arg) = caller_parts(&body);
         let service = quote! {
             #[doc = #doc]
-            pub async fn #name(state: &AppState, #caller_param #(#service_params),*) -> Result<#record, AppError> {
+            pub async fn #name(state: &AppState, #caller_param #(#service_params),*) -> Result<#output, AppError> {
                 #body
             }
         };
@@ -825,6 +939,60 @@ impl Op<'_> {
             }
         };
         Ok(Generated { service, handler })
+    }
+
+    /// The service's output type and the statements ending its body: the record as is, or
+    /// shaped by the operation's view (answers without a body are not shaped).
+    fn finish(&mut self, value: Value) -> Result<(TokenStream, TokenStream), String> {
+        let shape = view::shape_of(self.ir, self.resource_id, self.op);
+        if shape == Shape::Record || self.op.status == 204 {
+            let record = type_ident(&self.entity.name);
+            let tail = match value {
+                Value::Plain(v) => quote!(Ok(#v)),
+                Value::Fallible(v) => v,
+            };
+            return Ok((quote!(#record), tail));
+        }
+        let (ty, present) = self.presenter(shape)?;
+        let caller = view::uses_caller(self.ir, self.resource_id, shape).then(|| quote!(caller,));
+        let record = match value {
+            Value::Plain(v) if v.to_string() == "record" => quote!(),
+            Value::Plain(v) => quote!(let record = #v;),
+            Value::Fallible(v) => quote!(let record = #v?;),
+        };
+        let tail = quote! {
+            #record
+            crate::service::one(#present(state, #caller vec![record]).await?)
+        };
+        Ok((quote!(#ty), tail))
+    }
+
+    /// A list's output items and how the page is shaped.
+    fn finish_list(&mut self) -> Result<(TokenStream, TokenStream), String> {
+        let shape = view::shape_of(self.ir, self.resource_id, self.op);
+        if shape == Shape::Record || self.op.pluck.is_some() {
+            let record = type_ident(&self.entity.name);
+            return Ok((quote!(#record), quote!(repo::list(&state.db, &query).await)));
+        }
+        let (ty, present) = self.presenter(shape)?;
+        let caller = view::uses_caller(self.ir, self.resource_id, shape).then(|| quote!(caller,));
+        let tail = quote! {
+            let (records, total) = repo::list(&state.db, &query).await?;
+            Ok((#present(state, #caller records).await?, total))
+        };
+        Ok((quote!(#ty), tail))
+    }
+
+    /// The struct and presenter of a shape, generated once per resource.
+    fn presenter(&mut self, shape: Shape) -> Result<(syn::Ident, syn::Ident), String> {
+        let Shape::View(view) = shape else {
+            return Err("internal: a record shape has no presenter".into());
+        };
+        if !self.presenters.iter().any(|(v, _)| *v == view) {
+            let code = view::presenter(self.ir, self.resource_id, view, self.repos)?;
+            self.presenters.push((view, code));
+        }
+        Ok(view::names(self.ir, self.resource_id, shape))
     }
 
     /// Calls the service and answers with the spec's status and envelope.
@@ -897,7 +1065,9 @@ impl Op<'_> {
         for i in repo::insert_fields(entity) {
             let f = &entity.fields[i];
             let name = ident(&f.name);
-            let value = if fields.contains(&i) {
+            let value = if fields.contains(&i) && f.ty == FieldType::Password {
+                quote!(crate::auth::hash_password(input.#name).await?)
+            } else if fields.contains(&i) {
                 quote!(input.#name)
             } else if let Some(v) = self.set_value(i, &mut lookups)? {
                 v
@@ -923,6 +1093,11 @@ impl Op<'_> {
                 } else {
                     quote!(crate::service::caller_id(caller)?)
                 }
+            } else if let Some(crate::ir::Default::Slugify(source)) = f.default {
+                // Derived before the input's fields move into the row.
+                let source = ident(&entity.fields[source].name);
+                lookups.push(quote!(let #name = crate::validate::slugify(&input.#source);));
+                quote!(#name)
             } else if let Some(d) = input::insert_default(ir, entity, f, &mut uses_now) {
                 d
             } else if f.optional {
@@ -935,21 +1110,36 @@ impl Op<'_> {
                     f.name
                 ));
             };
-            values.push(quote!(#name: #value,));
+            values.push(if name == value.to_string() {
+                quote!(#name,)
+            } else {
+                quote!(#name: #value,)
+            });
         }
         let spec = authz::spec_of(self.repos, entity_id);
         spec.insert = true;
-        let record = type_ident(&entity.name);
         let name = ident(&self.op.name);
         let (_, _, service_params) = self.path_args(params);
         let input_ty = format_ident!("{}Input", type_ident(&self.op.name));
         let body_ty = format_ident!("{}Body", type_ident(&self.op.name));
-        let input_param = if fields.is_empty() {
+        let input_param = if fields.is_empty() && self.op.collections.is_empty() {
             quote!(_input: #input_ty)
         } else {
             quote!(input: #input_ty)
         };
         let now = uses_now.then(|| quote!(let now = chrono::Utc::now();));
+        let writes = self.collection_writes(false);
+        let (output, tail) = if writes.is_empty() {
+            self.finish(Value::Fallible(quote!(repo::insert(&state.db, &new).await)))?
+        } else {
+            let (output, tail) = self.finish(Value::Plain(quote!(record)))?;
+            let tail = quote! {
+                let record = repo::insert(&state.db, &new).await?;
+                #(#writes)*
+                #tail
+            };
+            (output, tail)
+        };
         let body = quote! {
             #(#resolve)*
             #authorize
@@ -958,13 +1148,13 @@ impl Op<'_> {
             let new = repo::New {
                 #(#values)*
             };
-            repo::insert(&state.db, &new).await
+            #tail
         };
         let caller = caller_parts(&body);
         let caller_param = &caller.0;
         let service = quote! {
             /// Creates a record from validated input and the values the server sets.
-            pub async fn #name(state: &AppState, #caller_param #(#service_params,)* #input_param) -> Result<#record, AppError> {
+            pub async fn #name(state: &AppState, #caller_param #(#service_params,)* #input_param) -> Result<#output, AppError> {
                 #body
             }
         };
@@ -1021,25 +1211,67 @@ impl Op<'_> {
                 assigns.push(quote!(record.#name = chrono::Utc::now();));
             }
         }
+        // A new password is hashed and stored by its own statement; records never hold it.
+        let pk_name = types::primary_key(entity).map(|f| ident(&f.name));
+        for i in fields
+            .iter()
+            .filter(|i| entity.fields[**i].ty == FieldType::Password)
+        {
+            let name = ident(&entity.fields[*i].name);
+            let set = format_ident!("set_{}", entity.fields[*i].name);
+            authz::spec_of(self.repos, self.resource.entity).add_secret(*i);
+            let store = quote! {
+                let hash = crate::auth::hash_password(password).await?;
+                repo::#set(&state.db, &record.#pk_name, &hash).await?;
+            };
+            assigns.push(if mode == Mode::Patch {
+                quote! {
+                    if let Some(password) = input.#name {
+                        #store
+                    }
+                }
+            } else {
+                quote! {
+                    let password = input.#name;
+                    #store
+                }
+            });
+        }
         authz::spec_of(self.repos, self.resource.entity).update = true;
-        let record_ty = type_ident(&entity.name);
         let name = ident(&self.op.name);
         let (_, _, service_params) = self.path_args(params);
         let input_ty = format_ident!("{}Input", type_ident(&self.op.name));
         let body_ty = format_ident!("{}Body", type_ident(&self.op.name));
+        let writes = self.collection_writes(mode == Mode::Patch);
+        let updated = quote!(
+            repo::update(&state.db, &record)
+                .await?
+                .ok_or(AppError::NotFound)
+        );
+        let (output, tail) = if writes.is_empty() {
+            self.finish(Value::Fallible(updated))?
+        } else {
+            let (output, tail) = self.finish(Value::Plain(quote!(record)))?;
+            let tail = quote! {
+                let record = #updated?;
+                #(#writes)*
+                #tail
+            };
+            (output, tail)
+        };
         let body = quote! {
             #load
             #authorize
             let mut record = record;
             #(#lookups)*
             #(#assigns)*
-            repo::update(&state.db, &record).await?.ok_or(AppError::NotFound)
+            #tail
         };
         let caller = caller_parts(&body);
         let caller_param = &caller.0;
         let service = quote! {
             /// Applies validated changes to a record the caller may change.
-            pub async fn #name(state: &AppState, #caller_param #(#service_params,)* input: #input_ty) -> Result<#record_ty, AppError> {
+            pub async fn #name(state: &AppState, #caller_param #(#service_params,)* input: #input_ty) -> Result<#output, AppError> {
                 #body
             }
         };
@@ -1065,6 +1297,7 @@ impl Op<'_> {
             self.ir,
             self.entity,
             fields,
+            &self.op.collections,
             mode,
             body_ty,
             input_ty,
@@ -1092,6 +1325,38 @@ impl Op<'_> {
         (service, handler)
     }
 
+    /// `repo::set_tags(...)` for each collection the operation writes; with `partial`, only
+    /// the ones the body carries.
+    fn collection_writes(&mut self, partial: bool) -> Vec<TokenStream> {
+        let pk = types::primary_key(self.entity).map(|f| ident(&f.name));
+        self.op
+            .collections
+            .iter()
+            .map(|c| {
+                authz::spec_of(self.repos, self.resource.entity).add_write(*c);
+                let name = ident(&self.ir.collection(*c).name);
+                let set = format_ident!("set_{}", self.ir.collection(*c).name);
+                if partial {
+                    quote! {
+                        if let Some(values) = &input.#name {
+                            repo::#set(&state.db, &record.#pk, values).await?;
+                        }
+                    }
+                } else {
+                    quote!(repo::#set(&state.db, &record.#pk, &input.#name).await?;)
+                }
+            })
+            .collect()
+    }
+
+    /// Whether `field` is the auth identity's password (hashed before it is stored).
+    fn is_identity_password(&self, field: usize) -> bool {
+        self.ir
+            .auth
+            .as_ref()
+            .is_some_and(|a| a.identity == self.resource.entity && a.password_field == field)
+    }
+
     /// The allowlisted fields, refusing kinds this generator does not write yet.
     fn client_fields(&self, mode: Mode) -> Result<Vec<usize>, String> {
         let fields: Vec<usize> = self
@@ -1102,8 +1367,8 @@ impl Op<'_> {
             .unwrap_or_default();
         for i in &fields {
             let f = &self.entity.fields[*i];
-            if f.ty == FieldType::Password {
-                return Err("password fields outside registration".into());
+            if f.ty == FieldType::Password && !self.is_identity_password(*i) {
+                return Err("password fields of an entity that is not the auth identity".into());
             }
             if mode == Mode::Patch && f.flags.primary {
                 return Err("changing a key".into());
@@ -1201,6 +1466,43 @@ fn caller_parts(body: &TokenStream) -> (TokenStream, TokenStream, TokenStream) {
         )
     } else {
         (quote!(), quote!(), quote!())
+    }
+}
+
+/// A list `scope`: `field == auth.user`, or `field in auth.user.<collection>`.
+fn scope_condition(entity: EntityId, expr: &Expr) -> Result<Condition, String> {
+    let unsupported = || {
+        "this list scope (use `field == auth.user` or `field in auth.user.<collection>`)"
+            .to_string()
+    };
+    let Expr::Compare { op, lhs, rhs } = expr else {
+        return Err(unsupported());
+    };
+    let (path, caller) = match (lhs.as_ref(), rhs.as_ref()) {
+        (Expr::Field(path), Expr::Caller(steps)) | (Expr::Caller(steps), Expr::Field(path)) => {
+            (path, steps)
+        }
+        _ => return Err(unsupported()),
+    };
+    if path.root != entity || path.steps.len() != 1 {
+        return Err(unsupported());
+    }
+    match (op, caller.as_slice()) {
+        (CmpOp::Eq, []) => Ok(Condition::new(path.clone(), FilterOp::Eq)),
+        (CmpOp::In, [Step::Collection(c)]) => Ok(Condition {
+            path: path.clone(),
+            op: FilterOp::Eq,
+            caller_set: Some(*c),
+        }),
+        _ => Err(unsupported()),
+    }
+}
+
+/// The one-step path to a field of `entity`.
+fn field_path(entity: EntityId, field: usize) -> FieldPath {
+    FieldPath {
+        root: entity,
+        steps: vec![Step::Field { entity, field }],
     }
 }
 

@@ -81,6 +81,20 @@ pub fn service_mod_rs(modules: &[syn::Ident], id_type: &TokenStream) -> TokenStr
             if caller.is_none() { AppError::Unauthorized } else { otherwise }
         }
 
+        /// The one shaped record of a single-record operation.
+        pub fn one<T>(mut shaped: Vec<T>) -> Result<T, AppError> {
+            shaped.pop().ok_or_else(|| AppError::Internal("shaping a record returned nothing".to_owned()))
+        }
+
+        /// (key, value) rows grouped by key, for views that list related values.
+        pub fn group<K: std::hash::Hash + Eq, V>(pairs: Vec<(K, V)>) -> std::collections::HashMap<K, Vec<V>> {
+            let mut grouped: std::collections::HashMap<K, Vec<V>> = std::collections::HashMap::new();
+            for (key, value) in pairs {
+                grouped.entry(key).or_default().push(value);
+            }
+            grouped
+        }
+
         /// The signed-in caller's id, for values the server sets from the token.
         pub fn caller_id(caller: Option<&Caller>) -> Result<#id_type, AppError> {
             caller.map(|c| c.id).ok_or(AppError::Unauthorized)
@@ -618,36 +632,41 @@ pub fn http_rs(modules: &[syn::Ident]) -> TokenStream {
         pub fn respond<T: serde::Serialize>(status: StatusCode, envelope: Option<&'static str>, body: &T) -> Response {
             match envelope {
                 None => (status, axum::Json(body)).into_response(),
-                Some(key) => {
-                    let mut wrapped = serde_json::Map::new();
-                    match serde_json::to_value(body) {
-                        Ok(value) => {
-                            wrapped.insert(key.to_owned(), value);
-                            (status, axum::Json(wrapped)).into_response()
-                        }
-                        Err(err) => AppError::Internal(err.to_string()).into_response(),
-                    }
-                }
+                Some(key) => (status, axum::Json(Enveloped { key, value: body, count: None })).into_response(),
             }
         }
 
         /// A page of records: a bare array with the total in `x-total-count`, or
         /// `{ "<envelope>": [...], "<count_field>": total }` when the spec asks for it.
         pub fn respond_list<T: serde::Serialize>(items: Vec<T>, total: i64, envelope: Option<&'static str>, count_field: Option<&'static str>) -> Response {
-            let Some(key) = envelope else {
-                return (StatusCode::OK, [("x-total-count", total.to_string())], axum::Json(items)).into_response();
-            };
-            let mut wrapped = serde_json::Map::new();
-            match serde_json::to_value(items) {
-                Ok(value) => {
-                    wrapped.insert(key.to_owned(), value);
+            let total_header = [("x-total-count", total.to_string())];
+            match envelope {
+                None => (StatusCode::OK, total_header, axum::Json(items)).into_response(),
+                Some(key) => {
+                    let count = count_field.map(|field| (field, total));
+                    (StatusCode::OK, total_header, axum::Json(Enveloped { key, value: &items, count })).into_response()
                 }
-                Err(err) => return AppError::Internal(err.to_string()).into_response(),
             }
-            if let Some(count) = count_field {
-                wrapped.insert(count.to_owned(), serde_json::Value::from(total));
+        }
+
+        /// `{ "<key>": value }` (and a count), written straight to the response: the
+        /// value's fields keep their order and no JSON tree is built.
+        struct Enveloped<'a, T> {
+            key: &'static str,
+            value: &'a T,
+            count: Option<(&'static str, i64)>,
+        }
+
+        impl<T: serde::Serialize> serde::Serialize for Enveloped<'_, T> {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                use serde::ser::SerializeMap as _;
+                let mut map = serializer.serialize_map(Some(1 + usize::from(self.count.is_some())))?;
+                map.serialize_entry(self.key, self.value)?;
+                if let Some((field, total)) = self.count {
+                    map.serialize_entry(field, &total)?;
+                }
+                map.end()
             }
-            (StatusCode::OK, [("x-total-count", total.to_string())], axum::Json(wrapped)).into_response()
         }
 
         /// One span per request, carrying the id that `x-request-id` returns to the client.

@@ -51,6 +51,26 @@ pub fn serde_rename(ir: &Ir, field: &Field) -> TokenStream {
     }
 }
 
+/// The name a collection has in JSON bodies.
+pub fn collection_json_name(ir: &Ir, c: crate::ir::CollectionId) -> String {
+    let collection = ir.collection(c);
+    collection
+        .json_name
+        .clone()
+        .unwrap_or_else(|| json_case(ir, &collection.name))
+}
+
+/// `#[serde(rename = "...")]` for a collection whose JSON name (`@json` or the service's
+/// case) differs from its Rust name.
+pub fn collection_rename(ir: &Ir, c: crate::ir::CollectionId) -> TokenStream {
+    let json = collection_json_name(ir, c);
+    if json == ir.collection(c).name {
+        quote!()
+    } else {
+        quote!(#[serde(rename = #json)])
+    }
+}
+
 /// The single-column primary key of an entity.
 pub fn primary_key(entity: &Entity) -> Option<&Field> {
     match entity.primary_key.as_slice() {
@@ -148,8 +168,12 @@ pub fn bind_value(
         }
     };
     if optional {
-        if let (FieldType::Timestamp, Dialect::Sqlite) = (storage_type(ir, ty), dialect) {
-            return quote!(#place.as_ref().map(crate::repo::sqlite_timestamp));
+        match (storage_type(ir, ty), dialect) {
+            (FieldType::Timestamp, Dialect::Sqlite) => {
+                return quote!(#place.as_ref().map(crate::repo::sqlite_timestamp));
+            }
+            (FieldType::Json, _) => return quote!(#place.as_ref().map(sqlx::types::Json)),
+            _ => {}
         }
         if let Some(converted) = convert(quote!(v), true) {
             return quote!(#place.as_ref().map(|v| #converted));
@@ -162,6 +186,17 @@ pub fn bind_value(
         (false, false) => quote!(&#place),
         _ => place,
     }
+}
+
+/// Whether the field's Rust type decodes from its column as is, with no conversion.
+pub fn decodes_directly(ir: &Ir, field: &Field, dialect: Dialect) -> bool {
+    !matches!(
+        (storage_type(ir, &field.ty), dialect),
+        (
+            FieldType::Enum(_) | FieldType::Json | FieldType::Decimal { .. },
+            _
+        ) | (FieldType::Uuid, Dialect::Sqlite)
+    )
 }
 
 /// An expression that reads column `index` of `row` as the field's Rust value, with `?`.
