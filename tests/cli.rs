@@ -114,3 +114,61 @@ fn tempdir() -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+#[test]
+fn build_keeps_hand_written_files_and_warns_about_what_it_cannot_generate() {
+    let out = tempdir().join("shop-user-files");
+    let _ = std::fs::remove_dir_all(&out);
+    let target = out.to_str().unwrap();
+    let first = svcc(&["build", "examples/shop.svc", "-o", target]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let handler = out.join("src/handlers/orders.rs");
+    let seed = std::fs::read_to_string(&handler).unwrap();
+    assert!(
+        seed.contains("NotImplemented"),
+        "the skeleton answers 501: {seed}"
+    );
+    let edited = seed.replace(
+        "Err(AppError::NotImplemented(\"orders.checkout is not implemented yet\"))",
+        "Ok(_order)",
+    );
+    assert_ne!(edited, seed);
+    std::fs::write(&handler, &edited).unwrap();
+    let again = svcc(&["build", "examples/shop.svc", "-o", target]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert_eq!(std::fs::read_to_string(&handler).unwrap(), edited);
+    assert!(
+        stderr(&again).contains("is up to date"),
+        "{}",
+        stderr(&again)
+    );
+    let check = svcc(&["build", "--check", "examples/shop.svc", "-o", target]);
+    assert!(
+        check.status.success(),
+        "a hand-written file is not drift: {}",
+        stderr(&check)
+    );
+    // A deleted skeleton is written again; nothing else changes.
+    std::fs::remove_file(&handler).unwrap();
+    let restored = svcc(&["build", "examples/shop.svc", "-o", target]);
+    assert_eq!(std::fs::read_to_string(&handler).unwrap(), seed);
+    assert!(stderr(&restored).contains("src/handlers/orders.rs"));
+
+    // A spec with a construct svcc does not generate builds, warns W002, answers 501.
+    let spec = tempdir().join("singleton_list.svc");
+    let text = std::fs::read_to_string(common::repo_root().join("examples/blog.svc"))
+        .unwrap()
+        .replace(
+            "  update {\n    auth    = owner(id)",
+            "  list everyone \"/everyone\" {\n    auth     = authenticated\n    page     = 10\n    max_page = 10\n  }\n\n  update {\n    auth    = owner(id)",
+        );
+    std::fs::write(&spec, text).unwrap();
+    let warned = svcc(&[
+        "build",
+        spec.to_str().unwrap(),
+        "-o",
+        tempdir().join("singleton-list-out").to_str().unwrap(),
+    ]);
+    assert!(warned.status.success(), "{}", stderr(&warned));
+    assert!(stderr(&warned).contains("W002"), "{}", stderr(&warned));
+}

@@ -215,7 +215,7 @@ fn generated_crates_compile_cleanly_and_serve() {
         let service = Service::start(&binary, &sqlite.url());
         exercise(&name, &service);
         api(&name, &service, &sqlite);
-        service.stop();
+        stop_with_requests_in_flight(&name, service);
         if let Some(db) = Db::postgres(&format!("gen_{name}")) {
             let service = Service::start(&binary, &db.url());
             exercise(&name, &service);
@@ -230,6 +230,54 @@ fn generated_crates_compile_cleanly_and_serve() {
             service.stop();
         }
     }
+}
+
+/// SIGTERM while logins (argon2 makes them slow) are being served: every one of them must
+/// still get its answer before the service exits.
+fn stop_with_requests_in_flight(spec: &str, service: Service) {
+    let (path, body) = match spec {
+        "shop" => (
+            "/api/v1/auth/login",
+            json!({ "email": "alice@example.com", "password": "correct horse battery staple" }),
+        ),
+        "blog" => (
+            "/api/users/login",
+            json!({ "email": "jake@example.com", "password": "a brand new password" }),
+        ),
+        _ => (
+            "/api/v1/auth/login",
+            json!({ "email": "dev@example.com", "password": "correct horse battery staple" }),
+        ),
+    };
+    let body = body.to_string();
+    let port = service.port;
+    let started = std::sync::Arc::new(std::sync::Barrier::new(5));
+    let requests: Vec<_> = (0..4)
+        .map(|_| {
+            let (body, started) = (body.clone(), started.clone());
+            std::thread::spawn(move || {
+                started.wait();
+                let response = http::send(port, "POST", path, Some(&body), None);
+                (response, Instant::now())
+            })
+        })
+        .collect();
+    started.wait();
+    std::thread::sleep(Duration::from_millis(100));
+    let stopping = Instant::now();
+    service.stop();
+    let mut answered_after_sigterm = 0;
+    for request in requests {
+        let (response, at) = request.join().unwrap();
+        let response =
+            response.unwrap_or_else(|e| panic!("{spec}: a request in flight failed: {e}"));
+        assert_eq!(response.status, 200, "{spec}: {}", response.body);
+        answered_after_sigterm += usize::from(at > stopping);
+    }
+    assert!(
+        answered_after_sigterm > 0,
+        "{spec}: no request was still in flight at SIGTERM; the drain was not exercised"
+    );
 }
 
 /// The spec's endpoints over HTTP, per example.
