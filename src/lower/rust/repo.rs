@@ -257,27 +257,19 @@ pub struct RepoSpec {
 
 impl RepoSpec {
     pub fn add_condition(&mut self, c: Condition) {
-        if !self.conditions.contains(&c) {
-            self.conditions.push(c);
-        }
+        push_unique(&mut self.conditions, c);
     }
 
     pub fn add_lookup(&mut self, field: usize) {
-        if !self.lookups.contains(&field) {
-            self.lookups.push(field);
-        }
+        push_unique(&mut self.lookups, field);
     }
 
     pub fn add_collection(&mut self, c: CollectionId) {
-        if !self.collections.contains(&c) {
-            self.collections.push(c);
-        }
+        push_unique(&mut self.collections, c);
     }
 
     pub fn add_secret(&mut self, field: usize) {
-        if !self.secrets.contains(&field) {
-            self.secrets.push(field);
-        }
+        push_unique(&mut self.secrets, field);
     }
 
     pub fn add_link(&mut self, name: String, link: crate::ir::LinkSpec) {
@@ -287,21 +279,22 @@ impl RepoSpec {
     }
 
     pub fn add_write(&mut self, c: CollectionId) {
-        if !self.writes.contains(&c) {
-            self.writes.push(c);
-        }
+        push_unique(&mut self.writes, c);
     }
 
     pub fn add_count(&mut self, c: CollectionId) {
-        if !self.counts.contains(&c) {
-            self.counts.push(c);
-        }
+        push_unique(&mut self.counts, c);
     }
 
     pub fn add_sort(&mut self, field: usize) {
-        if !self.sort.contains(&field) {
-            self.sort.push(field);
-        }
+        push_unique(&mut self.sort, field);
+    }
+}
+
+/// Adds `item` unless it is already listed, keeping first-use order (which output follows).
+fn push_unique<T: PartialEq>(items: &mut Vec<T>, item: T) {
+    if !items.contains(&item) {
+        items.push(item);
     }
 }
 
