@@ -172,3 +172,47 @@ fn build_keeps_hand_written_files_and_warns_about_what_it_cannot_generate() {
     assert!(warned.status.success(), "{}", stderr(&warned));
     assert!(stderr(&warned).contains("W002"), "{}", stderr(&warned));
 }
+
+#[test]
+fn init_writes_a_clean_starter_once_and_never_overwrites() {
+    let dir = tempdir();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_svcc"))
+            .args(args)
+            .current_dir(&dir)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["init", "my-notes"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let spec = dir.join("my-notes/main.svc");
+    let text = std::fs::read_to_string(&spec).unwrap();
+    assert!(text.contains("service my_notes {"), "{text}");
+    let out = run(&["check", "my-notes"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("warning"), "{}", stderr(&out));
+    let out = run(&["fmt", "--check", "my-notes"]);
+    assert!(
+        out.status.success(),
+        "the starter is canonically formatted: {}",
+        stderr(&out)
+    );
+
+    std::fs::write(&spec, "// mine\n").unwrap();
+    let out = run(&["init", "my-notes"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("never writes over files"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(std::fs::read_to_string(&spec).unwrap(), "// mine\n");
+
+    let out = run(&["init", "Bad Name"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("cannot name a service"),
+        "{}",
+        stderr(&out)
+    );
+}

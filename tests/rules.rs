@@ -244,3 +244,80 @@ fn explain_covers_every_rule() {
         );
     }
 }
+
+/// A list whose whole rule is `owner(author)` always filters by the author, so an index
+/// led by the author serves its filters and sort; once admins may list every row, it no
+/// longer does.
+#[test]
+fn owner_scoped_lists_count_the_owner_as_an_equality_filter() {
+    let spec = |rule: &str| {
+        format!(
+            r#"service notes {{
+  version      = "1.0.0"
+  databases    = [postgres]
+  database_url = env("DATABASE_URL")
+}}
+
+use std.types
+use std.mixins
+
+auth {{
+  identity = User
+  login    = email
+  password = password
+  roles    = role
+  secret   = env("JWT_SECRET")
+  rate     = sign_in
+}}
+
+rate sign_in {{
+  limit  = 10
+  window = 1m
+  key    = ip
+}}
+
+enum Role {{
+  member
+  admin
+}}
+
+entity User {{
+  include uuid_id
+  email:    Email @unique
+  password: password
+  role:     Role @default(member) @readonly
+  include timestamps
+}}
+
+entity Note {{
+  include uuid_id
+  author: ref User @on_delete(cascade)
+  pinned: bool @default(false)
+  include timestamps
+  index (author, pinned, created_at)
+  index (author, created_at)
+}}
+
+resource notes: Note at "/notes" {{
+  list {{
+    auth = {rule}
+    filter {{
+      pinned = pinned
+    }}
+    sort     = [created_at]
+    page     = 20
+    max_page = 100
+  }}
+}}
+"#
+        )
+    };
+    let (found, rendered) = codes_found(&spec("owner(author)"));
+    assert!(!found.contains(&"SVC103".to_string()), "{rendered}");
+    let (found, rendered) = codes_found(&spec("owner(author) or role(admin)"));
+    assert_eq!(
+        found.iter().filter(|c| *c == "SVC103").count(),
+        2,
+        "the filter and the sort are unindexed for admins:\n{rendered}"
+    );
+}

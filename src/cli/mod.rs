@@ -2,6 +2,7 @@
 
 mod build;
 mod fmt;
+mod init;
 mod run;
 
 use std::io::{self, IsTerminal as _};
@@ -52,6 +53,11 @@ enum Command {
         #[arg(long)]
         debug: bool,
     },
+    /// Write a commented starter spec, `<name>/main.svc`, that passes every readiness rule.
+    Init {
+        /// The directory to create and the service's name (`my-app` becomes `my_app`).
+        name: String,
+    },
     /// Print the entity graph of a spec.
     Graph {
         spec: PathBuf,
@@ -101,6 +107,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Check { paths } => check(&paths),
         Command::Build { spec, out, check } => build::run(&spec, &out, check),
         Command::Run { spec, debug } => run::run(&spec, !debug),
+        Command::Init { name } => init::run(&name),
         Command::Graph { spec, format } => graph(&spec, format),
         Command::Fmt { paths, check } => fmt::run(&paths, check),
         Command::Explain { code } => explain(&code),

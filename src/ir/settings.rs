@@ -71,6 +71,7 @@ const MESSAGE_KINDS: &[&str] = &[
     "not_found",
     "conflict",
     "payload_too_large",
+    "timeout",
     "rate_limited",
     "internal",
     "unprocessable",

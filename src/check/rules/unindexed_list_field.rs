@@ -1,7 +1,7 @@
 use super::{field_name, leads_an_index};
 use crate::check::rule::{RuleContext, Scope, declare_rule};
 use crate::diagnostics::Severity;
-use crate::ir::{Entity, Ir, OpKind, Step};
+use crate::ir::{AuthRule, Entity, Ir, OpKind, Operation, Resource, Step};
 
 declare_rule! {
     /// ## What it does
@@ -15,7 +15,8 @@ declare_rule! {
     /// invisible with test data and an outage with production data. A composite index counts
     /// for the field it starts with; equality filters first, then the sort column, serves
     /// both at once. A nested resource (`/posts/{post}/comments`) always filters by its
-    /// parent, so an index on `(post, created_at)` covers sorting its list by `created_at`.
+    /// parent, so an index on `(post, created_at)` covers sorting its list by `created_at`;
+    /// likewise a list whose only rule is `owner(author)` always filters by its author.
     ///
     /// ## Example
     /// ```svc
@@ -64,6 +65,22 @@ declare_rule! {
 
 /// An index leads with `field`, or starts with the always-filtered parent columns and then
 /// has `field`.
+/// Columns every query of the list compares for equality: the parent of a nested resource,
+/// and the owner when ownership is the whole rule (nobody sees other callers' rows).
+fn always_equal(resource: &Resource, op: &Operation) -> Vec<usize> {
+    let mut columns: Vec<usize> = resource.parents.iter().map(|(f, _)| *f).collect();
+    let owner = match op.auth.as_ref().map(|a| &a.value) {
+        Some(AuthRule::Owner(path)) => match path.steps.as_slice() {
+            [Step::Field { field, .. }] => Some(*field),
+            _ => None,
+        },
+        _ => None,
+    };
+    columns.extend(owner);
+    columns
+}
+
+/// Whether an index starts with `field`, or with always-compared columns and then `field`.
 fn sorted_by_index(entity: &Entity, parents: &[usize], field: usize) -> bool {
     leads_an_index(entity, field)
         || entity.indexes.iter().any(|i| {
@@ -76,11 +93,18 @@ fn unindexed_list_field(ir: &Ir, cx: &mut RuleContext<'_>) {
     for (op_ref, resource, op) in ir.operations().filter(|(_, _, op)| op.kind == OpKind::List) {
         let Some(list) = &op.list else { continue };
         let scope = Scope::Operation(op_ref);
+        let always = always_equal(resource, op);
         for filter in &list.filters {
             let Some(Step::Field { entity, field }) = filter.path.steps.last().copied() else {
                 continue;
             };
-            if !leads_an_index(ir.entity(entity), field) {
+            let own_column = entity == resource.entity && filter.path.steps.len() == 1;
+            let covered = if own_column {
+                sorted_by_index(ir.entity(entity), &always, field)
+            } else {
+                leads_an_index(ir.entity(entity), field)
+            };
+            if !covered {
                 let name = field_name(ir, entity, field);
                 cx.report(
                     scope,
@@ -103,11 +127,9 @@ fn unindexed_list_field(ir: &Ir, cx: &mut RuleContext<'_>) {
             .iter()
             .map(|s| (s.value, s.span))
             .chain(list.default_sort.as_ref().map(|d| (d.value.0, d.span)));
-        // A nested resource always filters by its parent, so `(parent, field)` serves the sort.
-        let parents: Vec<usize> = resource.parents.iter().map(|(f, _)| *f).collect();
         let mut seen = Vec::new();
         for (field, span) in sorts {
-            if seen.contains(&field) || sorted_by_index(ir.entity(resource.entity), &parents, field)
+            if seen.contains(&field) || sorted_by_index(ir.entity(resource.entity), &always, field)
             {
                 continue;
             }

@@ -186,6 +186,17 @@ pub fn auth_rs(ir: &Ir) -> TokenStream {
             }
         }
 
+        /// A signed-in caller: a request without a valid token is rejected with 401 before
+        /// any lookup or body check.
+        impl FromRequestParts<AppState> for Caller {
+            type Rejection = AppError;
+
+            async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+                let MaybeCaller(caller) = MaybeCaller::from_request_parts(parts, state).await?;
+                caller.ok_or(AppError::Unauthorized)
+            }
+        }
+
         /// An argon2id hash (PHC string) of the password, computed on the blocking pool.
         pub async fn hash_password(password: String) -> Result<String, AppError> {
             tokio::task::spawn_blocking(move || {
@@ -222,7 +233,7 @@ pub fn auth_rs(ir: &Ir) -> TokenStream {
 }
 
 /// The identity's fields a registration accepts: what a client may set, plus the password.
-fn register_fields(ir: &Ir, identity: EntityId) -> Vec<usize> {
+pub fn register_fields(ir: &Ir, identity: EntityId) -> Vec<usize> {
     let entity = ir.entity(identity);
     entity
         .fields

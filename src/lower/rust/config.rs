@@ -15,6 +15,16 @@ pub struct EnvVar {
     pub doc: &'static str,
 }
 
+/// Positions in [`env_vars`] of the variables whose names the spec may choose.
+pub const DATABASE_URL: usize = 0;
+pub const HOST: usize = 1;
+pub const PORT: usize = 2;
+pub const CORS_ORIGINS: usize = 3;
+/// The JWT variables follow the fixed ones when the spec has an auth block.
+pub const JWT_SECRET: usize = 15;
+pub const JWT_ISSUER: usize = 16;
+pub const JWT_AUDIENCE: usize = 17;
+
 /// Every variable the generated service reads.
 pub fn env_vars(ir: &Ir) -> Vec<EnvVar> {
     let var = |name: &str, default: Option<String>, doc| EnvVar {
@@ -170,21 +180,21 @@ pub fn config_rs(ir: &Ir) -> TokenStream {
         };
         (v.name.clone(), default)
     };
-    let (db, db_default) = get(0);
-    let (host, host_default) = get(1);
-    let (port, port_default) = get(2);
-    let (cors, _) = get(3);
-    let cors_default = vars[3].default.clone().unwrap_or_default();
+    let (db, db_default) = get(DATABASE_URL);
+    let (host, host_default) = get(HOST);
+    let (port, port_default) = get(PORT);
+    let (cors, _) = get(CORS_ORIGINS);
+    let cors_default = vars[CORS_ORIGINS].default.clone().unwrap_or_default();
     let or_default = |i: usize| match &vars[i].default {
         Some(d) => quote!(.or_else(|| Some(#d.to_owned()))),
         None => quote!(),
     };
     let jwt = ir.auth.as_ref().map(|_| {
-        let (secret, secret_default) = get(15);
-        let (issuer, _) = get(16);
-        let (audience, _) = get(17);
-        let issuer_default = or_default(16);
-        let audience_default = or_default(17);
+        let (secret, secret_default) = get(JWT_SECRET);
+        let (issuer, _) = get(JWT_ISSUER);
+        let (audience, _) = get(JWT_AUDIENCE);
+        let issuer_default = or_default(JWT_ISSUER);
+        let audience_default = or_default(JWT_AUDIENCE);
         (
             quote! {
                 /// Signs and verifies access tokens. Never printed.

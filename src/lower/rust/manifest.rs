@@ -36,7 +36,7 @@ const DEPENDENCIES: &[(&str, &str)] = &[
     ),
     (
         "tower-http",
-        r#"{ version = "0.7.1", features = ["trace", "timeout", "limit", "cors", "request-id", "set-header", "util"] }"#,
+        r#"{ version = "0.7.1", features = ["trace", "timeout", "cors", "request-id", "set-header", "util"] }"#,
     ),
     ("tracing", r#""0.1.44""#),
     (
@@ -49,6 +49,9 @@ const DEPENDENCIES: &[(&str, &str)] = &[
     ),
 ];
 
+/// What the generated `tests/api` needs beyond the dependencies.
+const DEV_DEPENDENCIES: &[(&str, &str)] = &[("http-body-util", r#""0.1.5""#)];
+
 pub fn cargo_toml(ir: &Ir, crate_name: &str, spec: &str) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# {}\n", super::file::header_text(spec));
@@ -59,6 +62,10 @@ pub fn cargo_toml(ir: &Ir, crate_name: &str, spec: &str) -> String {
     );
     out.push_str("[dependencies]\n");
     for (name, requirement) in DEPENDENCIES {
+        let _ = writeln!(out, "{name} = {requirement}");
+    }
+    out.push_str("\n[dev-dependencies]\n");
+    for (name, requirement) in DEV_DEPENDENCIES {
         let _ = writeln!(out, "{name} = {requirement}");
     }
     out.push_str("\n[lints.rust]\nunsafe_code = \"forbid\"\nmissing_debug_implementations = \"warn\"\n\n[lints.clippy]\ndbg_macro = \"deny\"\nunwrap_used = \"deny\"\nawait_holding_lock = \"deny\"\n");

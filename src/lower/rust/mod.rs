@@ -1,6 +1,7 @@
 //! The generated Axum service crate: `Cargo.toml`, the infrastructure modules, and
 //! `.env.example`. Rust is built with `quote!` and printed by `file.rs` alone.
 
+mod api_tests;
 mod auth;
 mod authz;
 mod config;
@@ -37,6 +38,7 @@ pub fn lower(ir: &Ir, spec: &str) -> Result<Built, Vec<Diagnostic>> {
     let mut http_modules = Vec::new();
     let mut service_modules = Vec::new();
     let mut handler_modules = Vec::new();
+    let mut skipped = Vec::new();
     if let Some(tokens) = auth::routes_rs(ir, &mut repos) {
         modules.push(("src/http/auth.rs".into(), tokens));
         http_modules.push(types::ident("auth"));
@@ -45,6 +47,7 @@ pub fn lower(ir: &Ir, spec: &str) -> Result<Built, Vec<Diagnostic>> {
         let id = ResourceId(crate::ir::id32(i));
         let code = resource::resource(ir, id, &mut repos);
         warnings.extend(code.warnings);
+        skipped.push(code.skipped);
         modules.push((format!("src/http/{}.rs", r.name), code.http));
         modules.push((format!("src/service/{}.rs", r.name), code.service));
         if let Some(h) = code.handlers {
@@ -97,6 +100,7 @@ pub fn lower(ir: &Ir, spec: &str) -> Result<Built, Vec<Diagnostic>> {
             runtime::service_mod_rs(&service_modules, &id_type),
         ),
     ]);
+    modules.extend(api_tests::files(ir, &crate_name, &skipped));
     if !handler_modules.is_empty() {
         modules.push((
             "src/handlers/mod.rs".into(),

@@ -25,6 +25,8 @@ pub struct ResourceCode {
     /// `src/handlers/<resource>.rs`, written once, when the resource has actions.
     pub handlers: Option<TokenStream>,
     pub warnings: Vec<Diagnostic>,
+    /// Indexes of the operations that answer 501 because they are not generated.
+    pub skipped: Vec<usize>,
 }
 
 struct Op<'a> {
@@ -56,7 +58,7 @@ pub fn resource(ir: &Ir, id: ResourceId, repos: &mut Vec<(EntityId, RepoSpec)>) 
     let mut user_handlers = Vec::new();
     let mut presenters: Vec<(Option<usize>, TokenStream)> = Vec::new();
     authz::spec_of(repos, resource.entity).add_lookup(resource.key);
-    for op in &resource.operations {
+    for (index, op) in resource.operations.iter().enumerate() {
         let name = ident(&op.name);
         // A link answers POST (link) and DELETE (unlink) on its path.
         let mut methods = vec![(op.method, name.clone())];
@@ -89,6 +91,7 @@ pub fn resource(ir: &Ir, id: ResourceId, repos: &mut Vec<(EntityId, RepoSpec)>) 
                 }
             }
             Err(reason) => {
+                code.skipped.push(index);
                 handlers.push(not_generated(resource, op, &reason));
                 let mut d = Diagnostic::error(
                     Code::NOT_GENERATED,
@@ -175,6 +178,12 @@ pub fn resource(ir: &Ir, id: ResourceId, repos: &mut Vec<(EntityId, RepoSpec)>) 
                 "routing",
                 quote!(
                     use axum::routing;
+                ),
+            ),
+            (
+                "Caller",
+                quote!(
+                    use crate::auth::Caller;
                 ),
             ),
             (
@@ -677,7 +686,7 @@ impl Op<'_> {
             #scope
             #list_tail
         };
-        let (caller_param, caller_extractor, caller_arg) = caller_parts(&body);
+        let (caller_param, caller_extractor, caller_arg) = self.caller_parts(&body);
         let service = quote! {
             #[doc = #service_doc]
             pub async fn #name(state: &AppState, #caller_param #(#service_params,)* #mut_query: repo::ListQuery) -> Result<(Vec<#item>, i64), AppError> {
@@ -847,8 +856,9 @@ impl Op<'_> {
                     #body
                 }
             });
+            let (_, caller_extractor, caller_arg) = self.caller_parts(&body);
             let respond =
-                self.call_and_respond(quote!(service::#name(&state, caller.as_ref(), #(#args),*)));
+                self.call_and_respond(quote!(service::#name(&state, #caller_arg #(#args),*)));
             let handler_name = if name == self.op.name.as_str() {
                 hname.clone()
             } else {
@@ -856,7 +866,7 @@ impl Op<'_> {
             };
             handlers.push(quote! {
                 #hdoc
-                async fn #handler_name(State(state): State<AppState>, MaybeCaller(caller): MaybeCaller, #extractor) -> Result<Response, AppError> {
+                async fn #handler_name(State(state): State<AppState>, #caller_extractor #extractor) -> Result<Response, AppError> {
                     #respond
                 }
             });
@@ -923,7 +933,7 @@ impl Op<'_> {
             #steps
             #tail
         };
-        let (caller_param, caller_extractor, caller_arg) = caller_parts(&body);
+        let (caller_param, caller_extractor, caller_arg) = self.caller_parts(&body);
         let service = quote! {
             #[doc = #doc]
             pub async fn #name(state: &AppState, #caller_param #(#service_params),*) -> Result<#output, AppError> {
@@ -939,6 +949,32 @@ impl Op<'_> {
             }
         };
         Ok(Generated { service, handler })
+    }
+
+    /// The caller's service parameter, handler extractor and call argument, present only
+    /// when the operation's body looks at the caller (a public read verifies no token).
+    /// An operation no anonymous caller may pass demands a token before anything else, so
+    /// it answers 401 ahead of any lookup or body check.
+    fn caller_parts(&self, body: &TokenStream) -> (TokenStream, TokenStream, TokenStream) {
+        let text = body.to_string();
+        let uses = text
+            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .any(|w| w == "caller");
+        let signed_in_only = self.op.auth.as_ref().is_some_and(|a| !a.value.is_public());
+        match (uses, signed_in_only) {
+            (true, true) => (
+                quote!(caller: Option<&Caller>,),
+                quote!(caller: Caller,),
+                quote!(Some(&caller),),
+            ),
+            (true, false) => (
+                quote!(caller: Option<&Caller>,),
+                quote!(MaybeCaller(caller): MaybeCaller,),
+                quote!(caller.as_ref(),),
+            ),
+            (false, true) => (quote!(), quote!(_caller: Caller,), quote!()),
+            (false, false) => (quote!(), quote!(), quote!()),
+        }
     }
 
     /// The service's output type and the statements ending its body: the record as is, or
@@ -1150,7 +1186,7 @@ impl Op<'_> {
             };
             #tail
         };
-        let caller = caller_parts(&body);
+        let caller = self.caller_parts(&body);
         let caller_param = &caller.0;
         let service = quote! {
             /// Creates a record from validated input and the values the server sets.
@@ -1267,7 +1303,7 @@ impl Op<'_> {
             #(#assigns)*
             #tail
         };
-        let caller = caller_parts(&body);
+        let caller = self.caller_parts(&body);
         let caller_param = &caller.0;
         let service = quote! {
             /// Applies validated changes to a record the caller may change.
@@ -1449,24 +1485,6 @@ fn with_pattern_statics(entity: &Entity, body: TokenStream) -> TokenStream {
         .collect();
     let statics = input::pattern_statics(entity, &patterned);
     quote!(#statics #body)
-}
-
-/// The caller's service parameter, handler extractor and call argument, present only when
-/// the operation's body looks at the caller (a public read verifies no token).
-fn caller_parts(body: &TokenStream) -> (TokenStream, TokenStream, TokenStream) {
-    let text = body.to_string();
-    let uses = text
-        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-        .any(|w| w == "caller");
-    if uses {
-        (
-            quote!(caller: Option<&Caller>,),
-            quote!(MaybeCaller(caller): MaybeCaller,),
-            quote!(caller.as_ref(),),
-        )
-    } else {
-        (quote!(), quote!(), quote!())
-    }
 }
 
 /// A list `scope`: `field == auth.user`, or `field in auth.user.<collection>`.

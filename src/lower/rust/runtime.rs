@@ -189,6 +189,7 @@ pub fn error_rs(ir: &Ir) -> TokenStream {
     let not_found = message(ir, "not_found", "the resource was not found");
     let conflict = message(ir, "conflict", "the request conflicts with existing data");
     let too_large = message(ir, "payload_too_large", "the request body is too large");
+    let timeout = message(ir, "timeout", "the request took too long");
     let rate_limited = message(ir, "rate_limited", "too many requests");
     let internal = message(ir, "internal", "an unexpected error occurred");
     let bad_request = message(ir, "bad_request", "the request is malformed");
@@ -226,6 +227,8 @@ pub fn error_rs(ir: &Ir) -> TokenStream {
             Conflict(String),
             #[error("payload too large")]
             PayloadTooLarge,
+            #[error("request timed out")]
+            Timeout,
             #[error("rate limited")]
             RateLimited { retry_after_secs: u64 },
             #[error("bad request")]
@@ -295,6 +298,7 @@ pub fn error_rs(ir: &Ir) -> TokenStream {
                     AppError::NotFound => StatusCode::NOT_FOUND,
                     AppError::Conflict(_) => StatusCode::CONFLICT,
                     AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+                    AppError::Timeout => StatusCode::REQUEST_TIMEOUT,
                     AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
                     AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
                     AppError::NotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
@@ -311,6 +315,7 @@ pub fn error_rs(ir: &Ir) -> TokenStream {
                     AppError::NotFound => "NOT_FOUND",
                     AppError::Conflict(_) => "CONFLICT",
                     AppError::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+                    AppError::Timeout => "REQUEST_TIMEOUT",
                     AppError::RateLimited { .. } => "RATE_LIMITED",
                     AppError::BadRequest(_) => "BAD_REQUEST",
                     AppError::NotImplemented(_) => "NOT_IMPLEMENTED",
@@ -327,6 +332,7 @@ pub fn error_rs(ir: &Ir) -> TokenStream {
                     AppError::NotFound => #not_found,
                     AppError::Conflict(_) => #conflict,
                     AppError::PayloadTooLarge => #too_large,
+                    AppError::Timeout => #timeout,
                     AppError::RateLimited { .. } => #rate_limited,
                     AppError::BadRequest(_) => #bad_request,
                     AppError::NotImplemented(what) => what,
@@ -579,12 +585,12 @@ pub fn http_rs(modules: &[syn::Ident]) -> TokenStream {
         #(pub mod #modules;)*
 
         use axum::Router;
+        use axum::extract::DefaultBodyLimit;
         use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
         use axum::response::{IntoResponse, Response};
         use axum::routing::get;
         use tower_http::ServiceBuilderExt as _;
         use tower_http::cors::{AllowOrigin, CorsLayer};
-        use tower_http::limit::RequestBodyLimitLayer;
         use tower_http::request_id::MakeRequestUuid;
         use tower_http::set_header::SetResponseHeaderLayer;
         use tower_http::timeout::TimeoutLayer;
@@ -610,8 +616,10 @@ pub fn http_rs(modules: &[syn::Ident]) -> TokenStream {
                 .layer(security_header(header::CONTENT_SECURITY_POLICY, "default-src 'none'; frame-ancestors 'none'"))
                 .layer(security_header(header::REFERRER_POLICY, "no-referrer"))
                 .layer(cors(&settings.cors_origins))
-                .layer(RequestBodyLimitLayer::new(settings.body_limit))
+                // Enforced where bodies are read, so an oversized one is an `AppError`.
+                .layer(DefaultBodyLimit::max(settings.body_limit))
                 .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, settings.request_timeout))
+                .layer(axum::middleware::map_response(timeout_body))
                 .layer(
                     tower::ServiceBuilder::new()
                         .set_x_request_id(MakeRequestUuid)
@@ -626,6 +634,15 @@ pub fn http_rs(modules: &[syn::Ident]) -> TokenStream {
 
         async fn not_found() -> AppError {
             AppError::NotFound
+        }
+
+        /// The timeout layer answers with a bare 408; clients get the error format instead.
+        async fn timeout_body(response: Response) -> Response {
+            if response.status() == StatusCode::REQUEST_TIMEOUT {
+                AppError::Timeout.into_response()
+            } else {
+                response
+            }
         }
 
         /// One record, wrapped in `{ "<envelope>": ... }` when the spec asks for it.
@@ -750,6 +767,11 @@ pub fn startup_rs(ir: &Ir) -> TokenStream {
 
             pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
                 self.listener.local_addr()
+            }
+
+            /// The fully layered router, for tests that call it without a socket.
+            pub fn router(&self) -> Router {
+                self.router.clone()
             }
 
             /// Serves until `shutdown` completes, then stops accepting, waits for in-flight

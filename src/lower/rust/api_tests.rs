@@ -1,0 +1,1006 @@
+//! The generated crate's own integration tests, `tests/api/`: one test binary that boots
+//! the real router on a fresh SQLite database per test. What svcc can derive from the spec
+//! alone is tested: health and the error body format, registration and login, and per
+//! operation the answers that hold whatever the database holds (sign-in required, unknown
+//! fields rejected, a missing record is 404, the page size is capped) plus a create round
+//! trip wherever svcc can build a valid body from the field constraints.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use serde_json::{Value, json};
+
+use super::authz;
+use super::config::{self, env_vars};
+use super::types::{self, ident};
+use super::view::{self, Shape};
+use crate::ir::{
+    AuthRule, Default, ErrorFormat, Expr, Field, FieldType, Ir, Method, OpKind, Operation,
+    Resource, ResourceId, Step,
+};
+
+/// Callers the tests sign up; sample values derived from them must pass validation.
+const CALLERS: [&str; 3] = ["alice", "bob", "nobody"];
+const MISSING_UUID: &str = "00000000-0000-4000-8000-000000000000";
+
+/// `(path, tokens)` of every file under `tests/api/`. `skipped` lists, per resource, the
+/// operations that were not generated (they answer 501 and get no tests).
+pub fn files(ir: &Ir, crate_name: &str, skipped: &[Vec<usize>]) -> Vec<(String, TokenStream)> {
+    let accounts = Accounts::of(ir);
+    let mut modules = vec![format_ident!("health")];
+    let mut files = vec![(
+        "tests/api/health.rs".to_string(),
+        health_rs(ir, crate_name, accounts.as_ref()),
+    )];
+    if let Some(a) = &accounts {
+        modules.push(format_ident!("auth"));
+        files.push(("tests/api/auth.rs".into(), auth_rs(a)));
+    }
+    for (i, r) in ir.resources.iter().enumerate() {
+        let id = ResourceId(crate::ir::id32(i));
+        let tests: Vec<TokenStream> = r
+            .operations
+            .iter()
+            .enumerate()
+            .filter(|(n, _)| !skipped.get(i).is_some_and(|s| s.contains(n)))
+            .flat_map(|(_, op)| operation_tests(ir, id, op, accounts.as_ref()))
+            .collect();
+        if tests.is_empty() {
+            continue;
+        }
+        let module = ident(&r.name);
+        modules.push(module.clone());
+        let doc = format!(
+            " The `{}` resource: answers that hold whatever the database holds.",
+            r.name
+        );
+        files.push((
+            format!("tests/api/{}.rs", r.name),
+            quote! {
+                #![doc = #doc]
+                #[allow(unused_imports)]
+                use serde_json::{json, Value};
+                use crate::helpers::TestApp;
+                #(#tests)*
+            },
+        ));
+    }
+    files.push((
+        "tests/api/helpers.rs".into(),
+        helpers_rs(ir, crate_name, accounts.as_ref()),
+    ));
+    files.push((
+        "tests/api/main.rs".into(),
+        quote! {
+            //! Integration tests generated from the spec; add your own in another file under
+            //! `tests/`, since this directory is regenerated.
+            mod helpers;
+            #(mod #modules;)*
+        },
+    ));
+    files
+}
+
+/// What the tests need to sign callers up, when registration is generated and svcc can
+/// fill in a valid registration body.
+struct Accounts {
+    register: String,
+    login: String,
+    me: String,
+    login_json: String,
+    password_json: String,
+    token_field: String,
+    envelope: Option<String>,
+    /// The login value for a caller named `who`: `who` itself or `who@example.com`.
+    email_login: bool,
+    /// Registration fields other than the login, and their sample values.
+    body: Vec<(String, Value)>,
+    /// Other unique registration fields: each caller's own value, like the login's.
+    per_caller: Vec<(String, bool)>,
+    password: String,
+    password_min: u32,
+    /// The role a fresh account holds, if accounts have roles.
+    default_role: Option<String>,
+}
+
+impl Accounts {
+    fn of(ir: &Ir) -> Option<Accounts> {
+        let auth = ir.auth.as_ref()?;
+        let entity = ir.entity(auth.identity);
+        let login = &entity.fields[auth.login_field];
+        let email_login = is_email(ir, login);
+        if !fits_every_caller(ir, login) {
+            return None;
+        }
+        let password = sample_password(auth.password_min, auth.password_max)?;
+        let mut body = Vec::new();
+        let mut per_caller = Vec::new();
+        for i in super::auth::register_fields(ir, auth.identity) {
+            let f = &entity.fields[i];
+            if i == auth.login_field || i == auth.password_field {
+                continue;
+            }
+            match sample(ir, f) {
+                // A second account would collide on a shared value.
+                Some(_) if f.flags.unique => {
+                    if !fits_every_caller(ir, f) {
+                        return None;
+                    }
+                    per_caller.push((types::json_name(ir, f), is_email(ir, f)));
+                }
+                Some(v) => body.push((types::json_name(ir, f), v)),
+                None if needs_value(f) => return None,
+                None => {}
+            }
+        }
+        let path = |name: &str| {
+            let tail = auth
+                .paths
+                .get(name)
+                .cloned()
+                .unwrap_or_else(|| format!("/auth/{name}"));
+            format!("{}{tail}", ir.service.base_path.trim_end_matches('/'))
+        };
+        let default_role = auth
+            .role_field
+            .and_then(|r| match &entity.fields[r].default {
+                Some(Default::EnumVariant(v)) => Some(v.clone()),
+                Some(Default::Value(crate::ir::Value::Str(s))) => Some(s.clone()),
+                _ => None,
+            });
+        Some(Accounts {
+            register: path("register"),
+            login: path("login"),
+            me: path("me"),
+            login_json: types::json_name(ir, login),
+            password_json: types::json_name(ir, &entity.fields[auth.password_field]),
+            token_field: auth.token_field.clone(),
+            envelope: auth.envelope.clone(),
+            email_login,
+            body,
+            per_caller,
+            password,
+            password_min: auth.password_min,
+            default_role,
+        })
+    }
+}
+
+fn is_email(ir: &Ir, f: &Field) -> bool {
+    matches!(types::storage_type(ir, &f.ty), FieldType::Email)
+}
+
+/// Whether every test caller's name (as an address, for an e-mail field) is a valid value.
+fn fits_every_caller(ir: &Ir, f: &Field) -> bool {
+    CALLERS.iter().all(|who| {
+        let value = if is_email(ir, f) {
+            format!("{who}@example.com")
+        } else {
+            (*who).to_string()
+        };
+        text_fits(f, &value)
+    })
+}
+
+/// Whether a body must carry the field: required, with no default to fall back on.
+fn needs_value(f: &Field) -> bool {
+    !f.optional && f.default.is_none()
+}
+
+/// A sample JSON value that passes every check the generated service makes on `f`, or
+/// `None` when svcc cannot be sure of one (references, CHECK expressions).
+fn sample(ir: &Ir, f: &Field) -> Option<Value> {
+    if !f.checks.is_empty() {
+        return None;
+    }
+    let value = match types::storage_type(ir, &f.ty) {
+        FieldType::String | FieldType::Text => json!(sample_text(f)?),
+        FieldType::Email => json!("sample@example.com"),
+        FieldType::Url => json!("https://example.com/sample"),
+        FieldType::Int | FieldType::BigInt => json!(sample_number(f)?),
+        FieldType::Float => json!(sample_number(f)? as f64 + 0.5),
+        FieldType::Decimal { scale, .. } => {
+            let whole = sample_number(f)?;
+            let scale = usize::try_from(*scale).ok()?;
+            if scale == 0 {
+                json!(whole.to_string())
+            } else {
+                json!(format!("{whole}.{}", "0".repeat(scale)))
+            }
+        }
+        FieldType::Bool => json!(true),
+        FieldType::Timestamp => json!("2026-01-02T03:04:05Z"),
+        FieldType::Date => json!("2026-01-02"),
+        FieldType::Json => json!({ "sample": true }),
+        FieldType::Uuid => json!("0190f1e4-0000-7000-8000-000000000001"),
+        FieldType::Enum(e) => json!(ir.enum_(*e).variants.first()?),
+        FieldType::Password => {
+            let a = ir.auth.as_ref()?;
+            json!(sample_password(a.password_min, a.password_max)?)
+        }
+        FieldType::Ref(_) => return None,
+    };
+    Some(value)
+}
+
+fn sample_password(min: u32, max: u32) -> Option<String> {
+    let base = "Correct-Horse-Battery-9-staple";
+    let len = usize::try_from(min.max(12)).ok()?;
+    let text: String = base.chars().cycle().take(len.max(base.len())).collect();
+    let text: String = text.chars().take(usize::try_from(max).ok()?).collect();
+    (text.len() >= usize::try_from(min).ok()?).then_some(text)
+}
+
+/// The first of a few plain words that fits the field's length and pattern.
+fn sample_text(f: &Field) -> Option<String> {
+    const CANDIDATES: [&str; 12] = [
+        "sample",
+        "sample-text",
+        "Sample",
+        "sample_1",
+        "SAMPLE",
+        "sample1",
+        "AB",
+        "ABC",
+        "ab",
+        "abc",
+        "a",
+        "1",
+    ];
+    let min = f.length.as_ref().and_then(|b| b.min).unwrap_or(0);
+    let min = usize::try_from(min).ok()?;
+    CANDIDATES.iter().find_map(|c| {
+        let mut text = (*c).to_string();
+        if f.pattern.is_none() {
+            while text.chars().count() < min {
+                text.push('x');
+            }
+        }
+        text_fits(f, &text).then_some(text)
+    })
+}
+
+/// Whether `text` passes the field's length bounds and pattern.
+fn text_fits(f: &Field, text: &str) -> bool {
+    let len = text.chars().count();
+    let bounds = f.length.as_ref();
+    let within = |limit: Option<u32>, ok: fn(usize, usize) -> bool| {
+        limit.is_none_or(|l| usize::try_from(l).is_ok_and(|l| ok(len, l)))
+    };
+    within(bounds.and_then(|b| b.min), |len, l| len >= l)
+        && within(bounds.and_then(|b| b.max), |len, l| len <= l)
+        && f.pattern
+            .as_ref()
+            .is_none_or(|p| regex::Regex::new(p).is_ok_and(|re| re.is_match(text)))
+}
+
+/// A whole number inside the field's range: 1 when allowed, else the range's minimum.
+fn sample_number(f: &Field) -> Option<i64> {
+    let parse = |s: &Option<String>| -> Option<Option<f64>> {
+        match s {
+            None => Some(None),
+            Some(s) => s.parse::<f64>().ok().map(Some),
+        }
+    };
+    let (min, max) = match &f.range {
+        Some(r) => (parse(&r.min)?, parse(&r.max)?),
+        None => (None, None),
+    };
+    let mut value = 1.0_f64;
+    if let Some(lo) = min
+        && value < lo
+    {
+        value = lo.ceil();
+    }
+    if max.is_some_and(|hi| value > hi) {
+        return None;
+    }
+    format!("{value:.0}").parse().ok()
+}
+
+/// Whether a caller who signed up and holds the default role passes `rule` on a record
+/// whose `owned` fields hold them (none, for someone else's record): `Some(bool)` when that
+/// follows from the rule alone.
+fn member_passes(rule: &AuthRule, role: Option<&str>, owned: &[usize]) -> Option<bool> {
+    Some(match rule {
+        AuthRule::Public | AuthRule::Authenticated => true,
+        AuthRule::Role(r) => role == Some(r.as_str()),
+        AuthRule::Owner(path) => match path.steps.as_slice() {
+            [Step::Field { field, .. }] => owned.contains(field),
+            _ => false,
+        },
+        AuthRule::ApiKey(_) => false,
+        AuthRule::Predicate(_) => return None,
+        AuthRule::And(rules) => {
+            let parts: Vec<_> = rules
+                .iter()
+                .map(|r| member_passes(r, role, owned))
+                .collect();
+            if parts.contains(&Some(false)) {
+                false
+            } else {
+                parts
+                    .into_iter()
+                    .collect::<Option<Vec<_>>>()?
+                    .iter()
+                    .all(|p| *p)
+            }
+        }
+        AuthRule::Or(rules) => {
+            let parts: Vec<_> = rules
+                .iter()
+                .map(|r| member_passes(r, role, owned))
+                .collect();
+            if parts.contains(&Some(true)) {
+                true
+            } else {
+                parts
+                    .into_iter()
+                    .collect::<Option<Vec<_>>>()?
+                    .iter()
+                    .any(|p| *p)
+            }
+        }
+        AuthRule::Not(inner) => !member_passes(inner, role, owned)?,
+    })
+}
+
+/// The tests of one operation.
+fn operation_tests(
+    ir: &Ir,
+    resource_id: ResourceId,
+    op: &Operation,
+    accounts: Option<&Accounts>,
+) -> Vec<TokenStream> {
+    let resource = ir.resource(resource_id);
+    let Some(rule) = op.auth.as_ref().map(|a| &a.value) else {
+        return Vec::new();
+    };
+    let path = missing_path(ir, resource, op);
+    let method = op.method.as_str();
+    let name = |what: &str| format_ident!("{}_{}_{what}", resource.name, op.name);
+    let takes_body = matches!(op.kind, OpKind::Create | OpKind::Update);
+    let empty_body = if takes_body {
+        quote!(Some(json!({})))
+    } else {
+        quote!(None)
+    };
+    let mut tests = Vec::new();
+    if !rule.is_public() {
+        let test = name("requires_sign_in");
+        tests.push(quote! {
+            #[tokio::test]
+            async fn #test() {
+                let app = TestApp::spawn().await;
+                let (status, body) = app.send(#method, #path, None, #empty_body).await;
+                app.assert_error(401, status, &body);
+            }
+        });
+    }
+    // From here on the caller is signed in when the service has accounts.
+    let (sign_in, token) = match accounts {
+        Some(_) => (
+            quote!(let token = app.sign_up("alice").await;),
+            quote!(Some(token.as_str())),
+        ),
+        None if rule.is_public() => (quote!(), quote!(None)),
+        None => return tests,
+    };
+    let role = accounts.and_then(|a| a.default_role.as_deref());
+    if takes_body {
+        let test = name("rejects_unknown_fields");
+        tests.push(quote! {
+            #[tokio::test]
+            async fn #test() {
+                let app = TestApp::spawn().await;
+                #sign_in
+                let unknown = json!({ "svccNoSuchField": true });
+                let (status, body) = app.send(#method, #path, #token, Some(unknown)).await;
+                app.assert_error(422, status, &body);
+            }
+        });
+    }
+    let addresses_record = !resource.singleton
+        && matches!(
+            op.kind,
+            OpKind::Get | OpKind::Delete | OpKind::Action | OpKind::Link
+        );
+    if addresses_record {
+        let test = name("answers_404_for_a_missing_record");
+        tests.push(quote! {
+            #[tokio::test]
+            async fn #test() {
+                let app = TestApp::spawn().await;
+                #sign_in
+                let (status, body) = app.send(#method, #path, #token, None).await;
+                app.assert_error(404, status, &body);
+            }
+        });
+    }
+    if resource.singleton && op.kind == OpKind::Get && accounts.is_some() {
+        let test = name("answers_the_caller");
+        tests.push(quote! {
+            #[tokio::test]
+            async fn #test() {
+                let app = TestApp::spawn().await;
+                #sign_in
+                let (status, body) = app.send(#method, #path, #token, None).await;
+                assert_eq!(status, 200, "{body}");
+            }
+        });
+    }
+    if op.kind == OpKind::List && resource.parents.is_empty() && !resource.singleton {
+        tests.extend(list_tests(op, rule, role, &path, &sign_in, &token, &name));
+    }
+    if op.kind == OpKind::Create
+        && let Some(t) = create_round_trip(ir, resource_id, op, rule, role, &sign_in, &token)
+    {
+        tests.push(t);
+    }
+    tests
+}
+
+fn list_tests(
+    op: &Operation,
+    rule: &AuthRule,
+    role: Option<&str>,
+    path: &str,
+    sign_in: &TokenStream,
+    token: &TokenStream,
+    name: &dyn Fn(&str) -> syn::Ident,
+) -> Vec<TokenStream> {
+    let mut tests = Vec::new();
+    // Ownership rules filter the list instead of refusing it.
+    let expected = match authz::caller_only(rule) {
+        Ok(Some(_)) => match member_passes(rule, role, &[]) {
+            Some(true) => 200u16,
+            Some(false) => 403,
+            None => return tests,
+        },
+        Ok(None) => 200,
+        Err(_) => return tests,
+    };
+    let test = name(if expected == 200 {
+        "answers_an_empty_page"
+    } else {
+        "refuses_callers_without_the_role"
+    });
+    let check = if expected == 200 {
+        quote!(assert_eq!(status, 200, "{body}");)
+    } else {
+        quote!(app.assert_error(403, status, &body);)
+    };
+    tests.push(quote! {
+        #[tokio::test]
+        async fn #test() {
+            let app = TestApp::spawn().await;
+            #sign_in
+            let (status, body) = app.send("GET", #path, #token, None).await;
+            #check
+        }
+    });
+    if let Some(max) = op.list.as_ref().and_then(|l| l.max_page_size)
+        && expected == 200
+    {
+        let test = name("caps_the_page_size");
+        let too_big = format!("{path}?limit={}", u64::from(max) + 1);
+        tests.push(quote! {
+            #[tokio::test]
+            async fn #test() {
+                let app = TestApp::spawn().await;
+                #sign_in
+                let (status, body) = app.send("GET", #too_big, #token, None).await;
+                app.assert_error(422, status, &body);
+            }
+        });
+    }
+    tests
+}
+
+/// Creates a record from sample values and reads it back, when a fresh caller may do both
+/// and svcc can fill in every field the operation takes.
+fn create_round_trip(
+    ir: &Ir,
+    resource_id: ResourceId,
+    op: &Operation,
+    rule: &AuthRule,
+    role: Option<&str>,
+    sign_in: &TokenStream,
+    token: &TokenStream,
+) -> Option<TokenStream> {
+    let resource = ir.resource(resource_id);
+    let entity = ir.entity(resource.entity);
+    if !resource.parents.is_empty()
+        || resource.singleton
+        || !op.collections.is_empty()
+        || op.status == 204
+        || authz::caller_only(rule).ok()?.is_none()
+        || member_passes(rule, role, &[]) != Some(true)
+    {
+        return None;
+    }
+    let mut body = serde_json::Map::new();
+    for i in op
+        .fields
+        .as_ref()
+        .map(|f| f.value.clone())
+        .unwrap_or_default()
+    {
+        let f = &entity.fields[i];
+        match sample(ir, f) {
+            Some(v) => {
+                body.insert(types::json_name(ir, f), v);
+            }
+            None if needs_value(f) => return None,
+            None => {}
+        }
+    }
+    let body = json_tokens(&Value::Object(body));
+    let status = op.status;
+    let base = ir.service.base_path.trim_end_matches('/');
+    let create_path = format!("{base}{}", op.path);
+    let test = format_ident!("{}_{}_then_get", resource.name, op.name);
+    // The new record belongs to its creator through the fields set to the caller.
+    let owned: Vec<usize> = op
+        .set
+        .iter()
+        .filter(|(_, e)| matches!(e, Expr::Caller(steps) if steps.is_empty()))
+        .map(|(f, _)| *f)
+        .chain(
+            entity
+                .fields
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| f.auto.is_some())
+                .map(|(i, _)| i),
+        )
+        .collect();
+    let read_back = resource
+        .operations
+        .iter()
+        .filter(|_| view::shape_of(ir, resource_id, op) == Shape::Record)
+        .find(|g| g.kind == OpKind::Get && view::shape_of(ir, resource_id, g) == Shape::Record)
+        .filter(|g| {
+            g.auth
+                .as_ref()
+                .is_some_and(|a| member_passes(&a.value, role, &owned) == Some(true))
+        })
+        .and_then(|g| {
+            let key = types::json_name(ir, &entity.fields[resource.key]);
+            let get_path = format!("{base}{}", g.path);
+            let param = format!("{{{}}}", path_params(&g.path).last()?);
+            let envelope = resource.envelope.as_ref().map(|e| quote!([#e]));
+            Some(quote! {
+                let key = match &created #envelope [#key] {
+                    Value::String(text) => text.clone(),
+                    other => other.to_string(),
+                };
+                let path = #get_path.replace(#param, &key);
+                let (status, read) = app.send("GET", &path, #token, None).await;
+                assert_eq!(status, 200, "{read}");
+                assert_eq!(read, created, "a record reads back as it was created");
+            })
+        });
+    Some(quote! {
+        #[tokio::test]
+        async fn #test() {
+            let app = TestApp::spawn().await;
+            #sign_in
+            let (status, created) = app.send("POST", #create_path, #token, Some(#body)).await;
+            assert_eq!(status, #status, "{created}");
+            #read_back
+        }
+    })
+}
+
+fn path_params(path: &str) -> Vec<String> {
+    path.split('/')
+        .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        .map(str::to_string)
+        .collect()
+}
+
+/// The operation's full path with every parameter naming a record that does not exist.
+fn missing_path(ir: &Ir, resource: &Resource, op: &Operation) -> String {
+    let entity = ir.entity(resource.entity);
+    let mut path = format!("{}{}", ir.service.base_path.trim_end_matches('/'), op.path);
+    for param in path_params(&op.path) {
+        let parent = resource
+            .parents
+            .iter()
+            .find(|(field, _)| entity.fields[*field].name == param);
+        let key_field = match parent {
+            Some((_, p)) => {
+                let pr = ir.resource(*p);
+                &ir.entity(pr.entity).fields[pr.key]
+            }
+            None => &entity.fields[resource.key],
+        };
+        let missing = match types::storage_type(ir, &key_field.ty) {
+            FieldType::Uuid | FieldType::Ref(_) => MISSING_UUID,
+            FieldType::Int | FieldType::BigInt => "2147480000",
+            _ => "no-such-record",
+        };
+        path = path.replace(&format!("{{{param}}}"), missing);
+    }
+    path
+}
+
+/// `json!(...)` for a value known when generating.
+fn json_tokens(value: &Value) -> TokenStream {
+    fn inner(value: &Value) -> TokenStream {
+        match value {
+            Value::Null => quote!(null),
+            Value::Bool(b) => quote!(#b),
+            Value::Number(n) => match (n.as_i64(), n.as_f64()) {
+                (Some(i), _) => quote!(#i),
+                (None, Some(f)) => quote!(#f),
+                _ => quote!(null),
+            },
+            Value::String(s) => quote!(#s),
+            Value::Array(items) => {
+                let items = items.iter().map(inner);
+                quote!([#(#items),*])
+            }
+            Value::Object(map) => {
+                let entries = map.iter().map(|(k, v)| {
+                    let v = inner(v);
+                    quote!(#k: #v)
+                });
+                quote!({ #(#entries),* })
+            }
+        }
+    }
+    let inner = inner(value);
+    quote!(json!(#inner))
+}
+
+/// `tests/api/health.rs`: probes, the error body, the body limit, and serving over TCP
+/// with a graceful stop.
+fn health_rs(ir: &Ir, crate_name: &str, accounts: Option<&Accounts>) -> TokenStream {
+    let krate = ident(crate_name);
+    let base = ir.service.base_path.trim_end_matches('/');
+    let unknown = format!("{base}/svcc-no-such-route");
+    let post_path = accounts.map(|a| a.register.clone()).or_else(|| {
+        ir.resources.iter().find_map(|r| {
+            r.operations
+                .iter()
+                .find(|o| {
+                    o.method == Method::Post
+                        && o.kind == OpKind::Create
+                        && o.auth.as_ref().is_some_and(|a| a.value.is_public())
+                })
+                .map(|o| format!("{base}{}", o.path))
+        })
+    });
+    let too_large = post_path.map(|path| {
+        quote! {
+            #[tokio::test]
+            async fn an_oversized_body_is_413() {
+                let app = TestApp::spawn().await;
+                let padding = "x".repeat(crate::helpers::BODY_LIMIT + 1);
+                let (status, body) = app.send("POST", #path, None, Some(json!({ "padding": padding }))).await;
+                app.assert_error(413, status, &body);
+            }
+        }
+    });
+    quote! {
+        //! Probes, the error body format, the body limit, and a graceful stop.
+
+        use serde_json::json;
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+        use crate::helpers::TestApp;
+
+        #[tokio::test]
+        async fn liveness_and_readiness_answer_200() {
+            let app = TestApp::spawn().await;
+            let (status, body) = app.send("GET", "/health", None, None).await;
+            assert_eq!(status, 200, "{body}");
+            let (status, body) = app.send("GET", "/health/ready", None, None).await;
+            assert_eq!(status, 200, "{body}");
+        }
+
+        #[tokio::test]
+        async fn an_unknown_route_is_404_in_the_error_format() {
+            let app = TestApp::spawn().await;
+            let (status, body) = app.send("GET", #unknown, None, None).await;
+            app.assert_error(404, status, &body);
+        }
+
+        #too_large
+
+        #[tokio::test]
+        async fn serves_over_tcp_and_stops_gracefully() {
+            let database = crate::helpers::scratch_database();
+            let settings = crate::helpers::settings(&database);
+            let app = #krate::startup::Application::build(settings).await.expect("the application starts");
+            let address = app.local_addr().expect("a bound address");
+            let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+            let server = tokio::spawn(app.run_until_stopped(async {
+                stopped.await.ok();
+            }));
+            let mut stream = tokio::net::TcpStream::connect(address).await.expect("connects");
+            stream
+                .write_all(b"GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+                .await
+                .expect("sends a request");
+            let mut answer = String::new();
+            stream.read_to_string(&mut answer).await.expect("reads the answer");
+            assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+            stop.send(()).ok();
+            server.await.expect("the server task ends").expect("the server stops cleanly");
+            std::fs::remove_file(database).ok();
+        }
+    }
+}
+
+/// `tests/api/auth.rs`: registration, login and `me`, with their failure modes.
+fn auth_rs(a: &Accounts) -> TokenStream {
+    let Accounts {
+        register,
+        login,
+        me,
+        login_json,
+        password_json,
+        ..
+    } = a;
+    let password = &a.password;
+    let short = "x".repeat(usize::try_from(a.password_min.saturating_sub(1)).unwrap_or(0));
+    let user = match &a.envelope {
+        Some(e) => quote!(&body[#e]),
+        None => quote!(&body),
+    };
+    quote! {
+        //! Registration, login and the caller's own record.
+
+        use serde_json::json;
+
+        use crate::helpers::TestApp;
+
+        #[tokio::test]
+        async fn register_login_and_read_me() {
+            let app = TestApp::spawn().await;
+            let token = app.sign_up("alice").await;
+            let (status, body) = app.send("GET", #me, Some(&token), None).await;
+            assert_eq!(status, 200, "{body}");
+            let user = #user;
+            assert_eq!(user[#login_json], json!(TestApp::login_of("alice")));
+            assert!(user.get(#password_json).is_none(), "the password is never returned: {body}");
+        }
+
+        #[tokio::test]
+        async fn registering_twice_is_409() {
+            let app = TestApp::spawn().await;
+            app.sign_up("alice").await;
+            let (status, body) = app.send("POST", #register, None, Some(TestApp::registration("alice"))).await;
+            app.assert_error(409, status, &body);
+        }
+
+        #[tokio::test]
+        async fn a_wrong_password_and_an_unknown_login_are_the_same_401() {
+            let app = TestApp::spawn().await;
+            app.sign_up("alice").await;
+            let wrong = json!({ #login_json: TestApp::login_of("alice"), #password_json: "not the password at all" });
+            let (status, wrong_body) = app.send("POST", #login, None, Some(wrong)).await;
+            app.assert_error(401, status, &wrong_body);
+            let unknown = json!({ #login_json: TestApp::login_of("nobody"), #password_json: #password });
+            let (status, unknown_body) = app.send("POST", #login, None, Some(unknown)).await;
+            app.assert_error(401, status, &unknown_body);
+            assert_eq!(wrong_body, unknown_body, "the answers do not tell which part was wrong");
+        }
+
+        #[tokio::test]
+        async fn a_short_password_is_422() {
+            let app = TestApp::spawn().await;
+            let mut body = TestApp::registration("alice");
+            body[#password_json] = json!(#short);
+            let (status, body) = app.send("POST", #register, None, Some(body)).await;
+            app.assert_error(422, status, &body);
+        }
+
+        #[tokio::test]
+        async fn a_forged_token_is_401() {
+            let app = TestApp::spawn().await;
+            let (status, body) = app.send("GET", #me, Some("not.a.token"), None).await;
+            app.assert_error(401, status, &body);
+        }
+
+        #[tokio::test]
+        async fn a_token_with_a_bad_signature_is_401() {
+            let app = TestApp::spawn().await;
+            let token = app.sign_up("alice").await;
+            let (head, _) = token.rsplit_once('.').expect("a JWT has three parts");
+            let forged = format!("{head}.c2lnbmF0dXJlLWZyb20tc29tZW9uZS1lbHNl");
+            let (status, body) = app.send("GET", #me, Some(&forged), None).await;
+            app.assert_error(401, status, &body);
+        }
+    }
+}
+
+/// `tests/api/helpers.rs`: `TestApp` over the real router and a scratch SQLite database.
+fn helpers_rs(ir: &Ir, crate_name: &str, accounts: Option<&Accounts>) -> TokenStream {
+    let krate = ident(crate_name);
+    let vars = env_vars(ir);
+    let name = |i: usize| vars[i].name.clone();
+    let database = name(config::DATABASE_URL);
+    let host = name(config::HOST);
+    let port = name(config::PORT);
+    let cors = name(config::CORS_ORIGINS);
+    let secret = ir.auth.as_ref().map(|_| {
+        let secret = name(config::JWT_SECRET);
+        quote!(#secret => Some("test-only-secret-0123456789abcdef0123456789".to_owned()),)
+    });
+    let scheme = ir.auth.as_ref().map_or("Bearer", |a| a.scheme.as_str());
+    let scheme_prefix = format!("{scheme} {{token}}");
+    let error_check = match ir.service.error_format {
+        ErrorFormat::Structured => quote! {
+            assert!(body["error"]["code"].is_string(), "a structured error body: {body}");
+            assert!(body["error"]["message"].is_string(), "a structured error body: {body}");
+        },
+        ErrorFormat::Problem => quote! {
+            assert_eq!(body["status"], serde_json::json!(expected), "a problem body: {body}");
+            assert!(body["title"].is_string(), "a problem body: {body}");
+        },
+        ErrorFormat::FieldMap => quote! {
+            assert!(body["errors"].is_object(), "a field-keyed error body: {body}");
+        },
+    };
+    let accounts_fns = accounts.map(|a| {
+        let register = &a.register;
+        let login_json = &a.login_json;
+        let password_json = &a.password_json;
+        let password = &a.password;
+        let token_field = &a.token_field;
+        let user = match &a.envelope {
+            Some(e) => quote!(body[#e]),
+            None => quote!(body),
+        };
+        let login_of = if a.email_login {
+            quote!(format!("{who}@example.com"))
+        } else {
+            quote!(who.to_owned())
+        };
+        let mut fields = serde_json::Map::new();
+        for (k, v) in &a.body {
+            fields.insert(k.clone(), v.clone());
+        }
+        let fields = json_tokens(&Value::Object(fields));
+        let per_caller = a.per_caller.iter().map(|(name, email)| {
+            let value = if *email {
+                quote!(format!("{who}@example.com"))
+            } else {
+                quote!(who)
+            };
+            quote!(body[#name] = json!(#value);)
+        });
+        quote! {
+            impl TestApp {
+                /// The login of the test caller `who`.
+                pub fn login_of(who: &str) -> String {
+                    #login_of
+                }
+
+                /// A valid registration body for `who`.
+                pub fn registration(who: &str) -> Value {
+                    let mut body = #fields;
+                    body[#login_json] = json!(Self::login_of(who));
+                    body[#password_json] = json!(#password);
+                    #(#per_caller)*
+                    body
+                }
+
+                /// Registers `who` and returns their access token.
+                pub async fn sign_up(&self, who: &str) -> String {
+                    let (status, body) = self.send("POST", #register, None, Some(Self::registration(who))).await;
+                    assert_eq!(status, 201, "registration: {body}");
+                    #user[#token_field]
+                        .as_str()
+                        .unwrap_or_else(|| panic!("no token in {body}"))
+                        .to_owned()
+                }
+            }
+        }
+    });
+    quote! {
+        //! `TestApp`: the service's real router on its own scratch SQLite database.
+
+        use std::path::PathBuf;
+
+        use axum::body::Body;
+        use axum::http::{Request, StatusCode, header};
+        use http_body_util::BodyExt;
+        #[allow(unused_imports)]
+        use serde_json::{Value, json};
+        use tower::ServiceExt;
+
+        use #krate::config::Settings;
+        use #krate::startup::Application;
+
+        /// The request body limit the tests run with.
+        pub const BODY_LIMIT: usize = 16 * 1024;
+
+        /// One test's service. The database file goes away with it.
+        pub struct TestApp {
+            router: axum::Router,
+            database: PathBuf,
+        }
+
+        /// A path for a fresh SQLite database.
+        pub fn scratch_database() -> PathBuf {
+            std::env::temp_dir().join(format!("{}-test-{}.db", env!("CARGO_PKG_NAME"), uuid::Uuid::new_v4()))
+        }
+
+        /// Settings for tests: the given database, a free port, small limits, a test secret;
+        /// everything else at its default, whatever the environment holds.
+        pub fn settings(database: &std::path::Path) -> Settings {
+            let url = format!("sqlite://{}?mode=rwc", database.display());
+            let settings = Settings::from_lookup(|key| match key {
+                #database => Some(url.clone()),
+                #host => Some("127.0.0.1".to_owned()),
+                #port => Some("0".to_owned()),
+                #cors => Some(String::new()),
+                "MIGRATE_ON_START" => Some("true".to_owned()),
+                "BODY_LIMIT_BYTES" => Some(BODY_LIMIT.to_string()),
+                "LOG_FORMAT" => Some("pretty".to_owned()),
+                #secret
+                _ => None,
+            });
+            settings.expect("the test settings are valid")
+        }
+
+        impl TestApp {
+            /// Migrates a fresh database and builds the router.
+            pub async fn spawn() -> TestApp {
+                let database = scratch_database();
+                let app = Application::build(settings(&database)).await.expect("the application starts");
+                TestApp { router: app.router(), database }
+            }
+
+            /// Sends one request; answers the status and the JSON body (`null` when empty).
+            pub async fn send(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+                let mut request = Request::builder().method(method).uri(path);
+                if let Some(token) = token {
+                    request = request.header(header::AUTHORIZATION, format!(#scheme_prefix));
+                }
+                let body = match body {
+                    Some(json) => {
+                        let text = json.to_string();
+                        request = request
+                            .header(header::CONTENT_TYPE, "application/json")
+                            .header(header::CONTENT_LENGTH, text.len());
+                        Body::from(text)
+                    }
+                    None => Body::empty(),
+                };
+                let request = request.body(body).expect("a valid request");
+                let response = self.router.clone().oneshot(request).await.expect("the router answers");
+                let status = response.status();
+                let bytes = response.into_body().collect().await.expect("a readable body").to_bytes();
+                let json = if bytes.is_empty() {
+                    Value::Null
+                } else {
+                    serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+                };
+                (status, json)
+            }
+
+            /// Checks an error answer: the expected status, in the spec's error format.
+            pub fn assert_error(&self, expected: u16, status: StatusCode, body: &Value) {
+                assert_eq!(status.as_u16(), expected, "{body}");
+                #error_check
+            }
+        }
+
+        #accounts_fns
+
+        impl Drop for TestApp {
+            fn drop(&mut self) {
+                for suffix in ["", "-shm", "-wal"] {
+                    let mut path = self.database.clone().into_os_string();
+                    path.push(suffix);
+                    std::fs::remove_file(path).ok();
+                }
+            }
+        }
+    }
+}
