@@ -79,8 +79,15 @@ struct Service {
 
 impl Service {
     fn start(binary: &Path, database_url: &str) -> Service {
+        Service::start_with(binary, database_url, &[])
+    }
+
+    /// Starts the service with extra environment variables.
+    fn start_with(binary: &Path, database_url: &str, env: &[(&str, &str)]) -> Service {
         let port = free_port();
         let child = Command::new(binary)
+            .envs(env.iter().copied())
+            .env("TRUSTED_PROXIES", "127.0.0.1")
             .env("DATABASE_URL", database_url)
             .env("PORT", port.to_string())
             .env("HOST", "127.0.0.1")
@@ -224,6 +231,9 @@ fn generated_crates_compile_cleanly_and_serve() {
         exercise(&name, &service);
         api(&name, &service, &sqlite);
         stop_with_requests_in_flight(&name, service);
+        if name == "shop" {
+            instances_share_rate_limits_through_redis(&binary, &sqlite.url());
+        }
         if let Some(db) = Db::postgres(&format!("gen_{name}")) {
             let service = Service::start(&binary, &db.url());
             exercise(&name, &service);
@@ -1075,4 +1085,61 @@ fn the_init_starter_builds_and_passes_its_generated_tests() {
     assert!(ok, "starter: clippy failed:\n{output}");
     let (ok, output) = cargo(&dir, &["test", "--quiet"]);
     assert!(ok, "starter: the generated tests failed:\n{output}");
+}
+
+/// Two instances with `REDIS_URL` spend one budget: shop's login allows 10 requests a minute
+/// per client address, so the 11th is refused by either instance.
+fn instances_share_rate_limits_through_redis(binary: &Path, database_url: &str) {
+    let redis = "redis://127.0.0.1:6379";
+    if std::net::TcpStream::connect("127.0.0.1:6379").is_err() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "Redis is not running on 127.0.0.1:6379 under CI=true: the shared rate limit test cannot be skipped"
+        );
+        eprintln!("WARNING: no Redis on 127.0.0.1:6379: the shared rate limit test is SKIPPED");
+        return;
+    }
+    let env = [("REDIS_URL", redis)];
+    let a = Service::start_with(binary, database_url, &env);
+    let b = Service::start_with(binary, database_url, &env);
+    // A client address of this run alone, so counts left in Redis by earlier runs do not matter.
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let client = format!(
+        "2001:db8::{:x}:{:x}",
+        std::process::id(),
+        nanos & 0xffff_ffff
+    );
+    let login = |service: &Service| {
+        http::send_from(
+            service.port,
+            "POST",
+            "/api/v1/auth/login",
+            Some("{}"),
+            None,
+            &client,
+        )
+        .unwrap()
+    };
+    for i in 0..10 {
+        let r = login(if i % 2 == 0 { &a } else { &b });
+        assert_ne!(
+            r.status, 429,
+            "request {i} is within the shared budget: {}",
+            r.body
+        );
+    }
+    for service in [&a, &b] {
+        let r = login(service);
+        assert_eq!(r.status, 429, "the shared budget is spent: {}", r.body);
+        assert!(r.header("retry-after").is_some(), "{:?}", r.headers);
+        assert_eq!(r.header("ratelimit-limit"), Some("10"), "{:?}", r.headers);
+    }
+    let ready = request(a.port, "GET", "/health/ready", None).unwrap();
+    assert_eq!(ready.status, 200, "{}", ready.body);
+    assert_eq!(ready.json()["checks"]["redis"], "ok", "{}", ready.body);
+    a.stop();
+    b.stop();
 }

@@ -3,6 +3,7 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 /// A response: status, lower-cased headers, body.
@@ -28,13 +29,30 @@ impl Response {
     }
 }
 
-/// Sends one request; `token` goes in `Authorization` after `scheme`.
+/// Sends one request; `token` goes in `Authorization` after `scheme`. Each request comes
+/// from a client address of its own (`X-Forwarded-For`, trusted from 127.0.0.1 by services
+/// the tests start), so scenarios are not throttled by per-address rate limits.
 pub fn send(
     port: u16,
     method: &str,
     path: &str,
     body: Option<&str>,
     auth: Option<(&str, &str)>,
+) -> std::io::Result<Response> {
+    static NEXT_CLIENT: AtomicU32 = AtomicU32::new(1);
+    let n = NEXT_CLIENT.fetch_add(1, Ordering::Relaxed);
+    let client = format!("10.{}.{}.{}", (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff);
+    send_from(port, method, path, body, auth, &client)
+}
+
+/// Sends one request on behalf of the client at `client` (an IP address).
+pub fn send_from(
+    port: u16,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+    auth: Option<(&str, &str)>,
+    client: &str,
 ) -> std::io::Result<Response> {
     let mut stream = TcpStream::connect(("127.0.0.1", port))?;
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;
@@ -49,7 +67,7 @@ pub fn send(
     };
     write!(
         stream,
-        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n{content}{authorization}Content-Length: {}\r\n\r\n",
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nX-Forwarded-For: {client}\r\n{content}{authorization}Content-Length: {}\r\n\r\n",
         payload.len()
     )?;
     // A server may answer (413) and close before a large body is sent: keep what it said.

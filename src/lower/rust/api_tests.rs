@@ -35,6 +35,18 @@ pub fn files(ir: &Ir, crate_name: &str, skipped: &[Vec<usize>]) -> Vec<(String, 
         modules.push(format_ident!("auth"));
         files.push(("tests/api/auth.rs".into(), auth_rs(a)));
     }
+    let limits = rate_tests(ir, skipped, accounts.as_ref());
+    if !limits.is_empty() {
+        modules.push(format_ident!("rate_limits"));
+        files.push((
+            "tests/api/rate_limits.rs".into(),
+            quote! {
+                //! Each rate policy answers 429, with `Retry-After` and `RateLimit-*`, once spent.
+                use crate::helpers::TestApp;
+                #(#limits)*
+            },
+        ));
+    }
     for (i, r) in ir.resources.iter().enumerate() {
         let id = ResourceId(crate::ir::id32(i));
         let tests: Vec<TokenStream> = r
@@ -592,6 +604,66 @@ fn create_round_trip(
     })
 }
 
+/// One test per rate policy, on the first endpoint it limits. Requests are anonymous and
+/// carry no body: the limit is checked before anything else, so they count all the same.
+fn rate_tests(ir: &Ir, skipped: &[Vec<usize>], accounts: Option<&Accounts>) -> Vec<TokenStream> {
+    let mut endpoints: Vec<(crate::ir::RateId, &'static str, String)> = Vec::new();
+    if let (Some(a), Some(rate)) = (accounts, super::rate::of_auth(ir)) {
+        endpoints.push((rate, "POST", a.login.clone()));
+    }
+    for (i, r) in ir.resources.iter().enumerate() {
+        for (n, op) in r.operations.iter().enumerate() {
+            if skipped.get(i).is_some_and(|s| s.contains(&n)) {
+                continue;
+            }
+            if let Some(rate) = super::rate::of_operation(ir, op) {
+                endpoints.push((rate, op.method.as_str(), missing_path(ir, r, op)));
+            }
+        }
+    }
+    super::rate::used(ir)
+        .into_iter()
+        .filter_map(|id| {
+            let (_, method, path) = endpoints.iter().find(|(rate, _, _)| *rate == id)?;
+            let policy = ir.rate(id);
+            let admitted = match policy.algorithm {
+                crate::ir::RateAlgorithm::TokenBucket => policy.burst.unwrap_or(policy.limit),
+                _ => policy.limit,
+            };
+            // A bucket refills while the test runs; allow for a few fresh tokens.
+            let ceiling = admitted + admitted / 2 + 10;
+            if ceiling > 5000 {
+                return None;
+            }
+            let test = format_ident!("the_{}_limit_answers_429_once_spent", policy.name);
+            let limit = policy.limit.to_string();
+            Some(quote! {
+                #[tokio::test]
+                async fn #test() {
+                    let app = TestApp::spawn().await;
+                    for _ in 0..#admitted {
+                        let (status, body) = app.send(#method, #path, None, None).await;
+                        assert_ne!(status, 429, "refused within the budget: {body}");
+                    }
+                    let mut refused = None;
+                    for _ in #admitted..#ceiling {
+                        let (status, headers, body) = app.exchange(#method, #path, None, None).await;
+                        if status == 429 {
+                            refused = Some((status, headers, body));
+                            break;
+                        }
+                    }
+                    let (status, headers, body) = refused.expect("the budget runs out");
+                    app.assert_error(429, status, &body);
+                    assert!(headers.contains_key("retry-after"), "{headers:?}");
+                    assert_eq!(headers["ratelimit-limit"], #limit, "{headers:?}");
+                    assert_eq!(headers["ratelimit-remaining"], "0", "{headers:?}");
+                }
+            })
+        })
+        .collect()
+}
+
 fn path_params(path: &str) -> Vec<String> {
     path.split('/')
         .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
@@ -904,10 +976,12 @@ fn helpers_rs(ir: &Ir, crate_name: &str, accounts: Option<&Accounts>) -> TokenSt
     quote! {
         //! `TestApp`: the service's real router on its own scratch SQLite database.
 
+        use std::net::SocketAddr;
         use std::path::PathBuf;
 
         use axum::body::Body;
-        use axum::http::{Request, StatusCode, header};
+        use axum::extract::connect_info::MockConnectInfo;
+        use axum::http::{HeaderMap, Request, StatusCode, header};
         use http_body_util::BodyExt;
         #[allow(unused_imports)]
         use serde_json::{Value, json};
@@ -953,11 +1027,19 @@ fn helpers_rs(ir: &Ir, crate_name: &str, accounts: Option<&Accounts>) -> TokenSt
             pub async fn spawn() -> TestApp {
                 let database = scratch_database();
                 let app = Application::build(settings(&database)).await.expect("the application starts");
-                TestApp { router: app.router(), database }
+                // Requests come from one address, as the rate limits see them.
+                let router = app.router().layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
+                TestApp { router, database }
             }
 
             /// Sends one request; answers the status and the JSON body (`null` when empty).
             pub async fn send(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+                let (status, _, body) = self.exchange(method, path, token, body).await;
+                (status, body)
+            }
+
+            /// Sends one request; answers the status, the headers and the JSON body.
+            pub async fn exchange(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, HeaderMap, Value) {
                 let mut request = Request::builder().method(method).uri(path);
                 if let Some(token) = token {
                     request = request.header(header::AUTHORIZATION, format!(#scheme_prefix));
@@ -975,13 +1057,14 @@ fn helpers_rs(ir: &Ir, crate_name: &str, accounts: Option<&Accounts>) -> TokenSt
                 let request = request.body(body).expect("a valid request");
                 let response = self.router.clone().oneshot(request).await.expect("the router answers");
                 let status = response.status();
+                let headers = response.headers().clone();
                 let bytes = response.into_body().collect().await.expect("a readable body").to_bytes();
                 let json = if bytes.is_empty() {
                     Value::Null
                 } else {
                     serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
                 };
-                (status, json)
+                (status, headers, json)
             }
 
             /// Checks an error answer: the expected status, in the spec's error format.

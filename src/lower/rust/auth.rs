@@ -43,6 +43,15 @@ pub fn auth_rs(ir: &Ir) -> TokenStream {
                     Ok(MaybeCaller(None))
                 }
             }
+
+            /// Nobody can sign in, so an operation that needs a caller answers 401.
+            impl<S: Send + Sync> FromRequestParts<S> for Caller {
+                type Rejection = AppError;
+
+                async fn from_request_parts(_parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+                    Err(AppError::Unauthorized)
+                }
+            }
         };
     };
     let id_ty = types::key_type(ir, auth.identity);
@@ -174,6 +183,10 @@ pub fn auth_rs(ir: &Ir) -> TokenStream {
             type Rejection = AppError;
 
             async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+                // A rate limit keyed by user verified the token already.
+                if let Some(caller) = parts.extensions.get::<Caller>() {
+                    return Ok(MaybeCaller(Some(caller.clone())));
+                }
                 let Some(header) = parts.headers.get(AUTHORIZATION) else {
                     return Ok(MaybeCaller(None));
                 };
@@ -182,7 +195,9 @@ pub fn auth_rs(ir: &Ir) -> TokenStream {
                     .ok()
                     .and_then(|h| h.strip_prefix(#scheme))
                     .ok_or(AppError::Unauthorized)?;
-                state.jwt.verify(token.trim()).map(|caller| MaybeCaller(Some(caller)))
+                let caller = state.jwt.verify(token.trim())?;
+                parts.extensions.insert(caller.clone());
+                Ok(MaybeCaller(Some(caller)))
             }
         }
 
@@ -325,6 +340,8 @@ pub fn routes_rs(ir: &Ir, repos: &mut Vec<(EntityId, RepoSpec)>) -> Option<Token
                 .unwrap_or_else(|| format!("/auth/{name}"))
         )
     };
+    let limit = super::rate::extractor(ir, super::rate::of_auth(ir));
+    let me_limit = super::rate::extractor(ir, ir.service.default_rate);
     let register_path = path("register");
     let login_path = path("login");
     let me_path = path("me");
@@ -341,7 +358,7 @@ pub fn routes_rs(ir: &Ir, repos: &mut Vec<(EntityId, RepoSpec)>) -> Option<Token
         use axum::routing;
         use axum::Router;
 
-        use crate::auth::{Caller, MaybeCaller};
+        use crate::auth::Caller;
         use crate::domain::#record;
         use crate::error::AppError;
         use crate::extract::AppJson;
@@ -387,7 +404,7 @@ pub fn routes_rs(ir: &Ir, repos: &mut Vec<(EntityId, RepoSpec)>) -> Option<Token
         }
 
         /// Creates an account and signs it in.
-        async fn register(State(state): State<AppState>, AppJson(body): AppJson<RegisterBody>) -> Result<Response, AppError> {
+        async fn register(State(state): State<AppState>, #limit AppJson(body): AppJson<RegisterBody>) -> Result<Response, AppError> {
             let input = body.validate()?;
             #hash
             #now
@@ -400,7 +417,7 @@ pub fn routes_rs(ir: &Ir, repos: &mut Vec<(EntityId, RepoSpec)>) -> Option<Token
 
         /// Exchanges credentials for a token. Unknown logins and wrong passwords get the
         /// same answer after the same work.
-        async fn login(State(state): State<AppState>, AppJson(body): AppJson<LoginBody>) -> Result<Response, AppError> {
+        async fn login(State(state): State<AppState>, #limit AppJson(body): AppJson<LoginBody>) -> Result<Response, AppError> {
             let credentials = repo::credentials(&state.db, &body.login).await?;
             let (user, hash) = match credentials {
                 Some((user, hash)) => (Some(user), Some(hash)),
@@ -414,8 +431,7 @@ pub fn routes_rs(ir: &Ir, repos: &mut Vec<(EntityId, RepoSpec)>) -> Option<Token
         }
 
         /// The signed-in caller's own record.
-        async fn me(State(state): State<AppState>, MaybeCaller(caller): MaybeCaller) -> Result<Response, AppError> {
-            let caller = caller.ok_or(AppError::Unauthorized)?;
+        async fn me(State(state): State<AppState>, #me_limit caller: Caller) -> Result<Response, AppError> {
             let user = repo::#find_by_key(&state.db, &caller.id).await?.ok_or(AppError::Unauthorized)?;
             Ok(crate::http::respond(StatusCode::OK, #envelope, &user))
         }

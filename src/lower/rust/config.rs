@@ -20,10 +20,12 @@ pub const DATABASE_URL: usize = 0;
 pub const HOST: usize = 1;
 pub const PORT: usize = 2;
 pub const CORS_ORIGINS: usize = 3;
+pub const REDIS_URL: usize = 15;
+pub const TRUSTED_PROXIES: usize = 16;
 /// The JWT variables follow the fixed ones when the spec has an auth block.
-pub const JWT_SECRET: usize = 15;
-pub const JWT_ISSUER: usize = 16;
-pub const JWT_AUDIENCE: usize = 17;
+pub const JWT_SECRET: usize = 17;
+pub const JWT_ISSUER: usize = 18;
+pub const JWT_AUDIENCE: usize = 19;
 
 /// Every variable the generated service reads.
 pub fn env_vars(ir: &Ir) -> Vec<EnvVar> {
@@ -41,6 +43,14 @@ pub fn env_vars(ir: &Ir) -> Vec<EnvVar> {
         .map_or(("CORS_ORIGINS".to_string(), None), |c| {
             env_of(&c.value, "CORS_ORIGINS")
         });
+    let setting = |key: &str, fallback: &str| {
+        ir.service
+            .settings
+            .get(key)
+            .map_or((fallback.to_string(), None), |v| env_of(&v.value, fallback))
+    };
+    let (redis_name, redis_default) = setting("redis_url", "REDIS_URL");
+    let (proxies_name, proxies_default) = setting("trusted_proxies", "TRUSTED_PROXIES");
     let sqlite_default = ir
         .service
         .databases
@@ -118,6 +128,16 @@ pub fn env_vars(ir: &Ir) -> Vec<EnvVar> {
             None,
             "Log filter, e.g. `info` or `my_service=debug,tower_http=info`.",
         ),
+        var(
+            &redis_name,
+            redis_default,
+            "Redis URL, e.g. `redis://127.0.0.1:6379`: rate limits shared by every instance. Unset keeps them in process.",
+        ),
+        var(
+            &proxies_name,
+            proxies_default,
+            "Comma-separated addresses of reverse proxies whose `X-Forwarded-For` is trusted for the client address.",
+        ),
     ];
     if let Some(auth) = &ir.auth {
         let (secret, secret_default) = env_of(&auth.secret.value, "JWT_SECRET");
@@ -189,6 +209,10 @@ pub fn config_rs(ir: &Ir) -> TokenStream {
         Some(d) => quote!(.or_else(|| Some(#d.to_owned()))),
         None => quote!(),
     };
+    let (redis, _) = get(REDIS_URL);
+    let redis_default = or_default(REDIS_URL);
+    let (proxies, _) = get(TRUSTED_PROXIES);
+    let proxies_default = or_default(TRUSTED_PROXIES);
     let jwt = ir.auth.as_ref().map(|_| {
         let (secret, secret_default) = get(JWT_SECRET);
         let (issuer, _) = get(JWT_ISSUER);
@@ -243,6 +267,10 @@ pub fn config_rs(ir: &Ir) -> TokenStream {
             pub cors_origins: Vec<String>,
             pub migrate_on_start: bool,
             pub log_json: bool,
+            /// Shared store for rate limits; `None` keeps them in process. Never printed.
+            pub redis_url: Option<String>,
+            /// Proxies whose `X-Forwarded-For` names the client.
+            pub trusted_proxies: Vec<std::net::IpAddr>,
             #jwt_fields
         }
 
@@ -299,6 +327,8 @@ pub fn config_rs(ir: &Ir) -> TokenStream {
                     text("LOG_FORMAT", Some("json")),
                 ];
                 let migrate = get("MIGRATE_ON_START");
+                let redis_url = get(#redis) #redis_default .filter(|v| !v.is_empty());
+                let proxies = get(#proxies) #proxies_default .unwrap_or_default();
                 #jwt_read
                 let settings = Settings {
                     port: parse(#port, &port, &mut problems),
@@ -315,6 +345,19 @@ pub fn config_rs(ir: &Ir) -> TokenStream {
                         Some(value) => parse("MIGRATE_ON_START", value, &mut problems),
                         None => database_url.starts_with("sqlite:"),
                     },
+                    redis_url,
+                    trusted_proxies: proxies
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|p| !p.is_empty())
+                        .filter_map(|p| match p.parse() {
+                            Ok(address) => Some(address),
+                            Err(_) => {
+                                problems.push(format!("{} holds `{p}`, which is not an IP address", #proxies));
+                                None
+                            }
+                        })
+                        .collect(),
                     cors_origins: cors.split(',').map(str::trim).filter(|o| !o.is_empty()).map(str::to_owned).collect(),
                     host,
                     database_url,

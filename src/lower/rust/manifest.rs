@@ -13,9 +13,14 @@ const DEPENDENCIES: &[(&str, &str)] = &[
         "chrono",
         r#"{ version = "0.4.45", default-features = false, features = ["clock", "std", "serde"] }"#,
     ),
+    ("governor", r#""0.10.4""#),
     (
         "jsonwebtoken",
         r#"{ version = "11.1.0", default-features = false, features = ["rust_crypto", "use_pem"] }"#,
+    ),
+    (
+        "redis",
+        r#"{ version = "1.8.1", default-features = false, features = ["tokio-comp", "connection-manager", "script"] }"#,
     ),
     ("regex", r#""1.12""#),
     (
@@ -49,6 +54,9 @@ const DEPENDENCIES: &[(&str, &str)] = &[
     ),
 ];
 
+/// Dependencies only a service with rate limits uses.
+const RATE_LIMIT_ONLY: &[&str] = &["governor", "redis"];
+
 /// What the generated `tests/api` needs beyond the dependencies.
 const DEV_DEPENDENCIES: &[(&str, &str)] = &[("http-body-util", r#""0.1.5""#)];
 
@@ -61,7 +69,11 @@ pub fn cargo_toml(ir: &Ir, crate_name: &str, spec: &str) -> String {
         semver(&ir.service.version)
     );
     out.push_str("[dependencies]\n");
+    let rate_limited = !super::rate::used(ir).is_empty();
     for (name, requirement) in DEPENDENCIES {
+        if RATE_LIMIT_ONLY.contains(name) && !rate_limited {
+            continue;
+        }
         let _ = writeln!(out, "{name} = {requirement}");
     }
     out.push_str("\n[dev-dependencies]\n");

@@ -9,6 +9,7 @@ mod domain;
 pub mod file;
 mod input;
 mod manifest;
+mod rate;
 mod repo;
 mod resource;
 mod runtime;
@@ -87,7 +88,7 @@ pub fn lower(ir: &Ir, spec: &str) -> Result<Built, Vec<Diagnostic>> {
         ("src/error.rs".into(), runtime::error_rs(ir)),
         ("src/db.rs".into(), runtime::db_rs(ir)),
         ("src/state.rs".into(), runtime::state_rs(ir)),
-        ("src/health.rs".into(), runtime::health_rs()),
+        ("src/health.rs".into(), runtime::health_rs(ir)),
         ("src/http.rs".into(), runtime::http_rs(&http_modules)),
         ("src/startup.rs".into(), runtime::startup_rs(ir)),
         ("src/extract.rs".into(), runtime::extract_rs()),
@@ -100,6 +101,9 @@ pub fn lower(ir: &Ir, spec: &str) -> Result<Built, Vec<Diagnostic>> {
             runtime::service_mod_rs(&service_modules, &id_type),
         ),
     ]);
+    if let Some(tokens) = rate::rate_rs(ir) {
+        modules.push(("src/rate.rs".into(), tokens));
+    }
     modules.extend(api_tests::files(ir, &crate_name, &skipped));
     if !handler_modules.is_empty() {
         modules.push((

@@ -951,11 +951,18 @@ impl Op<'_> {
         Ok(Generated { service, handler })
     }
 
-    /// The caller's service parameter, handler extractor and call argument, present only
-    /// when the operation's body looks at the caller (a public read verifies no token).
-    /// An operation no anonymous caller may pass demands a token before anything else, so
-    /// it answers 401 ahead of any lookup or body check.
+    /// The caller's service parameter, handler extractors and call argument. The rate limit
+    /// comes first, so a client over its budget costs no token check or body parsing. The
+    /// caller is present only when the operation's body looks at it (a public read verifies
+    /// no token); an operation no anonymous caller may pass demands a token before anything
+    /// else, so it answers 401 ahead of any lookup or body check.
     fn caller_parts(&self, body: &TokenStream) -> (TokenStream, TokenStream, TokenStream) {
+        let (param, extractor, arg) = self.caller_only_parts(body);
+        let limit = super::rate::extractor(self.ir, super::rate::of_operation(self.ir, self.op));
+        (param, quote!(#limit #extractor), arg)
+    }
+
+    fn caller_only_parts(&self, body: &TokenStream) -> (TokenStream, TokenStream, TokenStream) {
         let text = body.to_string();
         let uses = text
             .split(|c: char| !(c.is_alphanumeric() || c == '_'))

@@ -16,6 +16,11 @@ pub fn lib_rs(ir: &Ir, has_handlers: bool) -> TokenStream {
             pub mod handlers;
         )
     });
+    let rate = (!super::rate::used(ir).is_empty()).then(|| {
+        quote!(
+            pub mod rate;
+        )
+    });
     quote! {
         #![doc = #doc]
         #![forbid(unsafe_code)]
@@ -29,6 +34,7 @@ pub fn lib_rs(ir: &Ir, has_handlers: bool) -> TokenStream {
         #handlers
         pub mod health;
         pub mod http;
+        #rate
         pub mod repo;
         pub mod service;
         pub mod startup;
@@ -230,7 +236,7 @@ pub fn error_rs(ir: &Ir) -> TokenStream {
             #[error("request timed out")]
             Timeout,
             #[error("rate limited")]
-            RateLimited { retry_after_secs: u64 },
+            RateLimited { limit: u32, retry_after_secs: u64 },
             #[error("bad request")]
             BadRequest(Vec<FieldError>),
             #[error("not implemented: {0}")]
@@ -358,15 +364,18 @@ pub fn error_rs(ir: &Ir) -> TokenStream {
             }
         }
 
-        /// `Retry-After` on rate-limited responses, `WWW-Authenticate` on 401s.
+        /// `Retry-After` and the `RateLimit-*` headers on rate-limited responses,
+        /// `WWW-Authenticate` on 401s.
         fn retry_after(error: &AppError, response: &mut Response) {
             if let AppError::Unauthorized = error {
                 response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static(#scheme));
             }
-            if let AppError::RateLimited { retry_after_secs } = error
-                && let Ok(value) = header::HeaderValue::from_str(&retry_after_secs.to_string())
-            {
-                response.headers_mut().insert(header::RETRY_AFTER, value);
+            if let AppError::RateLimited { limit, retry_after_secs } = error {
+                let headers = response.headers_mut();
+                headers.insert(header::RETRY_AFTER, header::HeaderValue::from(*retry_after_secs));
+                headers.insert("ratelimit-limit", header::HeaderValue::from(*limit));
+                headers.insert("ratelimit-remaining", header::HeaderValue::from(0));
+                headers.insert("ratelimit-reset", header::HeaderValue::from(*retry_after_secs));
             }
         }
     }
@@ -530,6 +539,8 @@ pub fn state_rs(ir: &Ir) -> TokenStream {
         .auth
         .is_some()
         .then(|| quote!(pub jwt: Arc<crate::auth::JwtKeys>,));
+    let limiter = (!super::rate::used(ir).is_empty())
+        .then(|| quote!(pub limiter: Arc<crate::rate::Limiter>,));
     quote! {
         //! Shared handles every request can reach; cheap to clone.
 
@@ -543,11 +554,19 @@ pub fn state_rs(ir: &Ir) -> TokenStream {
             pub db: Database,
             pub settings: Arc<Settings>,
             #jwt
+            #limiter
         }
     }
 }
 
-pub fn health_rs() -> TokenStream {
+pub fn health_rs(ir: &Ir) -> TokenStream {
+    let redis = (!super::rate::used(ir).is_empty()).then(|| {
+        quote! {
+            if let Some(result) = state.limiter.ping().await {
+                record(&mut checks, "redis", result.map_err(|err| err.to_string()));
+            }
+        }
+    });
     quote! {
         //! Liveness and readiness for orchestrators.
 
@@ -563,15 +582,28 @@ pub fn health_rs() -> TokenStream {
             Json(json!({ "status": "ok" }))
         }
 
-        /// `GET /health/ready`: the database answers; 503 with the failing check otherwise.
+        /// `GET /health/ready`: the database (and Redis, when configured) answers; 503 with
+        /// each check's status otherwise.
         pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-            match state.db.ping().await {
-                Ok(()) => (StatusCode::OK, Json(json!({ "status": "ready", "checks": { "database": "ok" } }))),
-                Err(err) => {
-                    tracing::warn!(error = %err, "readiness check failed");
-                    (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "unavailable", "checks": { "database": "error" } })))
-                }
+            let mut checks = serde_json::Map::new();
+            record(&mut checks, "database", state.db.ping().await.map_err(|err| err.to_string()));
+            #redis
+            if checks.values().all(|v| v == "ok") {
+                (StatusCode::OK, Json(json!({ "status": "ready", "checks": checks })))
+            } else {
+                (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "unavailable", "checks": checks })))
             }
+        }
+
+        fn record(checks: &mut serde_json::Map<String, Value>, name: &str, result: Result<(), String>) {
+            let status = match result {
+                Ok(()) => "ok",
+                Err(err) => {
+                    tracing::warn!(check = name, error = %err, "readiness check failed");
+                    "error"
+                }
+            };
+            checks.insert(name.to_owned(), json!(status));
         }
     }
 }
@@ -711,10 +743,25 @@ pub fn startup_rs(ir: &Ir) -> TokenStream {
     let (jwt, jwt_field) = if ir.auth.is_some() {
         (
             quote!(let jwt = Arc::new(crate::auth::JwtKeys::new(&settings));),
-            quote!(jwt),
+            quote!(jwt,),
         )
     } else {
         (quote!(), quote!())
+    };
+    let (limiter, limiter_field, redis_error) = if super::rate::used(ir).is_empty() {
+        (quote!(), quote!(), quote!())
+    } else {
+        (
+            quote! {
+                let limiter = Arc::new(crate::rate::Limiter::connect(settings.redis_url.as_deref()).await?);
+                crate::rate::forget_idle_clients(&limiter);
+            },
+            quote!(limiter,),
+            quote! {
+                #[error("cannot connect to Redis: {0}")]
+                Redis(#[from] redis::RedisError),
+            },
+        )
     };
     quote! {
         //! Building the application and serving it until shutdown, draining in-flight
@@ -740,6 +787,7 @@ pub fn startup_rs(ir: &Ir) -> TokenStream {
             Database(#[from] sqlx::Error),
             #[error("cannot apply migrations: {0}")]
             Migrate(#[from] sqlx::migrate::MigrateError),
+            #redis_error
         }
 
         #[derive(Debug)]
@@ -761,7 +809,8 @@ pub fn startup_rs(ir: &Ir) -> TokenStream {
                 }
                 let shutdown_timeout = settings.shutdown_timeout;
                 #jwt
-                let state = AppState { db: db.clone(), settings: Arc::new(settings), #jwt_field };
+                #limiter
+                let state = AppState { db: db.clone(), settings: Arc::new(settings), #jwt_field #limiter_field };
                 Ok(Self { listener, router: crate::http::router(state), db, shutdown_timeout })
             }
 
