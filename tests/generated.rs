@@ -310,6 +310,8 @@ fn api(spec: &str, service: &Service, db: &Db) {
 /// How an example's auth endpoints look.
 struct Accounts {
     register: &'static str,
+    refresh: &'static str,
+    logout: &'static str,
     login: &'static str,
     me: &'static str,
     envelope: Option<&'static str>,
@@ -320,6 +322,8 @@ impl Accounts {
     /// svcc's default auth endpoints and response shape.
     const DEFAULT: Accounts = Accounts {
         register: "/auth/register",
+        refresh: "/auth/refresh",
+        logout: "/auth/logout",
         login: "/auth/login",
         me: "/auth/me",
         envelope: None,
@@ -390,7 +394,65 @@ impl Accounts {
         tampered.push(if token.ends_with('A') { 'B' } else { 'A' });
         c.expect(401, "GET", self.me, None, Some(&tampered));
         c.expect(401, "GET", self.me, None, Some("not.a.jwt"));
+        self.check_refresh(c, email, password);
         token
+    }
+
+    /// Refresh tokens rotate, a reused one revokes its family, logout revokes.
+    fn check_refresh(&self, c: &Client, email: &str, password: &str) {
+        let refresh_token = |r: &Response| {
+            self.user(&r.json())["refresh_token"]
+                .as_str()
+                .unwrap_or_else(|| panic!("no refresh_token in {}", r.body))
+                .to_string()
+        };
+        let signed_in = self.login(c, email, password);
+        assert_eq!(signed_in.status, 200, "{}", signed_in.body);
+        let first = refresh_token(&signed_in);
+        let renewed = c.expect(
+            200,
+            "POST",
+            self.refresh,
+            Some(&json!({ "refresh_token": first })),
+            None,
+        );
+        let second = refresh_token(&renewed);
+        assert_ne!(first, second);
+        let access = self.user(&renewed.json())[self.token_field]
+            .as_str()
+            .unwrap()
+            .to_string();
+        c.expect(200, "GET", self.me, None, Some(&access));
+        c.expect(
+            401,
+            "POST",
+            self.refresh,
+            Some(&json!({ "refresh_token": first })),
+            None,
+        );
+        c.expect(
+            401,
+            "POST",
+            self.refresh,
+            Some(&json!({ "refresh_token": second })),
+            None,
+        );
+        let signed_in = self.login(c, email, password);
+        let third = refresh_token(&signed_in);
+        c.expect(
+            204,
+            "POST",
+            self.logout,
+            Some(&json!({ "refresh_token": third })),
+            None,
+        );
+        c.expect(
+            401,
+            "POST",
+            self.refresh,
+            Some(&json!({ "refresh_token": third })),
+            None,
+        );
     }
 }
 
@@ -714,6 +776,8 @@ fn blog(service: &Service) {
     let c = service.client("/api", "Token");
     let accounts = Accounts {
         register: "/users",
+        refresh: "/auth/refresh",
+        logout: "/auth/logout",
         login: "/users/login",
         me: "/user",
         envelope: Some("user"),

@@ -98,6 +98,8 @@ struct Accounts {
     register: String,
     login: String,
     me: String,
+    refresh: String,
+    logout: String,
     login_json: String,
     password_json: String,
     token_field: String,
@@ -163,6 +165,8 @@ impl Accounts {
             register: path("register"),
             login: path("login"),
             me: path("me"),
+            refresh: path("refresh"),
+            logout: path("logout"),
             login_json: types::json_name(ir, login),
             password_json: types::json_name(ir, &entity.fields[auth.password_field]),
             token_field: auth.token_field.clone(),
@@ -812,6 +816,8 @@ fn auth_rs(a: &Accounts) -> TokenStream {
         register,
         login,
         me,
+        refresh,
+        logout,
         login_json,
         password_json,
         ..
@@ -822,12 +828,13 @@ fn auth_rs(a: &Accounts) -> TokenStream {
         Some(e) => quote!(&body[#e]),
         None => quote!(&body),
     };
+    let token_field = &a.token_field;
     quote! {
         //! Registration, login and the caller's own record.
 
         use serde_json::json;
 
-        use crate::helpers::TestApp;
+        use crate::helpers::{TestApp, text};
 
         #[tokio::test]
         async fn register_login_and_read_me() {
@@ -868,6 +875,43 @@ fn auth_rs(a: &Accounts) -> TokenStream {
             body[#password_json] = json!(#short);
             let (status, body) = app.send("POST", #register, None, Some(body)).await;
             app.assert_error(422, status, &body);
+        }
+
+        #[tokio::test]
+        async fn a_refresh_token_rotates_and_its_reuse_revokes_the_family() {
+            let app = TestApp::spawn().await;
+            let account = app.register("alice").await;
+            let first = text(&account, "refresh_token");
+            let (status, body) = app.send("POST", #refresh, None, Some(json!({ "refresh_token": first }))).await;
+            assert_eq!(status, 200, "{body}");
+            let renewed = #user;
+            let second = text(renewed, "refresh_token");
+            assert_ne!(first, second, "every refresh issues a new token");
+            let (status, body) = app.send("GET", #me, Some(&text(renewed, #token_field)), None).await;
+            assert_eq!(status, 200, "the new access token works: {body}");
+            let (status, body) = app.send("POST", #refresh, None, Some(json!({ "refresh_token": first }))).await;
+            app.assert_error(401, status, &body);
+            let (status, body) = app.send("POST", #refresh, None, Some(json!({ "refresh_token": second }))).await;
+            app.assert_error(401, status, &body);
+        }
+
+        #[tokio::test]
+        async fn logout_revokes_the_refresh_token() {
+            let app = TestApp::spawn().await;
+            let token = text(&app.register("alice").await, "refresh_token");
+            let (status, body) = app.send("POST", #logout, None, Some(json!({ "refresh_token": token }))).await;
+            assert_eq!(status, 204, "{body}");
+            let (status, body) = app.send("POST", #refresh, None, Some(json!({ "refresh_token": token }))).await;
+            app.assert_error(401, status, &body);
+            let (status, body) = app.send("POST", #logout, None, Some(json!({ "refresh_token": "unknown" }))).await;
+            assert_eq!(status, 204, "logout is idempotent: {body}");
+        }
+
+        #[tokio::test]
+        async fn an_unknown_refresh_token_is_401() {
+            let app = TestApp::spawn().await;
+            let (status, body) = app.send("POST", #refresh, None, Some(json!({ "refresh_token": "not-a-token" }))).await;
+            app.assert_error(401, status, &body);
         }
 
         #[tokio::test]
@@ -961,14 +1005,17 @@ fn helpers_rs(ir: &Ir, crate_name: &str, accounts: Option<&Accounts>) -> TokenSt
                     body
                 }
 
-                /// Registers `who` and returns their access token.
-                pub async fn sign_up(&self, who: &str) -> String {
+                /// Registers `who`; answers the account with its tokens.
+                pub async fn register(&self, who: &str) -> Value {
                     let (status, body) = self.send("POST", #register, None, Some(Self::registration(who))).await;
                     assert_eq!(status, 201, "registration: {body}");
-                    #user[#token_field]
-                        .as_str()
-                        .unwrap_or_else(|| panic!("no token in {body}"))
-                        .to_owned()
+                    #user.clone()
+                }
+
+                /// Registers `who` and returns their access token.
+                pub async fn sign_up(&self, who: &str) -> String {
+                    let account = self.register(who).await;
+                    text(&account, #token_field)
                 }
             }
         }
@@ -997,6 +1044,11 @@ fn helpers_rs(ir: &Ir, crate_name: &str, accounts: Option<&Accounts>) -> TokenSt
         pub struct TestApp {
             router: axum::Router,
             database: PathBuf,
+        }
+
+        /// The string at `key` of `body`.
+        pub fn text(body: &Value, key: &str) -> String {
+            body[key].as_str().unwrap_or_else(|| panic!("no `{key}` in {body}")).to_owned()
         }
 
         /// A path for a fresh SQLite database.

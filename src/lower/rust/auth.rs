@@ -66,6 +66,7 @@ pub fn auth_rs(ir: &Ir) -> TokenStream {
         _ => quote!(claims.sub.parse().map_err(|_| AppError::Unauthorized)?),
     };
     let access_secs = i64::try_from(auth.access_ttl_ms / 1000).unwrap_or(900);
+    let refresh_secs = i64::try_from(auth.refresh_ttl_ms / 1000).unwrap_or(604_800);
     quote! {
         //! Who is calling: access tokens (JWT, HS256) issued at login and verified on every
         //! request, and argon2id password hashing off the async runtime.
@@ -78,6 +79,7 @@ pub fn auth_rs(ir: &Ir) -> TokenStream {
         use axum::http::header::AUTHORIZATION;
         use axum::http::request::Parts;
         use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+        use sha2::Digest as _;
 
         use crate::config::Settings;
         use crate::error::AppError;
@@ -85,6 +87,26 @@ pub fn auth_rs(ir: &Ir) -> TokenStream {
 
         /// How long an access token is valid, in seconds.
         pub const ACCESS_TOKEN_SECONDS: i64 = #access_secs;
+
+        /// How long a refresh token is valid after it is issued, in seconds.
+        pub const REFRESH_TOKEN_SECONDS: i64 = #refresh_secs;
+
+        /// A new refresh token: 244 bits from the operating system's random generator (two
+        /// version 4 UUIDs), as 64 hex digits.
+        pub fn new_refresh_token() -> String {
+            format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple())
+        }
+
+        /// What is stored for a refresh token: its SHA-256, so the table grants nothing if
+        /// it leaks. The token is random enough that a fast hash suffices.
+        pub fn refresh_token_hash(token: &str) -> String {
+            format!("{:x}", sha2::Sha256::digest(token.as_bytes()))
+        }
+
+        /// The current time in Unix seconds, as refresh tokens record it.
+        pub fn unix_now() -> i64 {
+            chrono::Utc::now().timestamp()
+        }
 
         /// A caller whose token verified.
         #[derive(Debug, Clone)]
@@ -345,6 +367,8 @@ pub fn routes_rs(ir: &Ir, repos: &mut Vec<(EntityId, RepoSpec)>) -> Option<Token
     let register_path = path("register");
     let login_path = path("login");
     let me_path = path("me");
+    let refresh_path = path("refresh");
+    let logout_path = path("logout");
     let envelope = match &auth.envelope {
         Some(e) => quote!(Some(#e)),
         None => quote!(None),
@@ -358,17 +382,20 @@ pub fn routes_rs(ir: &Ir, repos: &mut Vec<(EntityId, RepoSpec)>) -> Option<Token
         use axum::routing;
         use axum::Router;
 
-        use crate::auth::Caller;
+        use crate::auth::{Caller, new_refresh_token, refresh_token_hash, unix_now, REFRESH_TOKEN_SECONDS};
         use crate::domain::#record;
         use crate::error::AppError;
         use crate::extract::AppJson;
         use crate::repo::#repo as repo;
+        use crate::repo::auth_refresh_tokens as sessions;
         use crate::state::AppState;
 
         pub fn router() -> Router<AppState> {
             Router::new()
                 .route(#register_path, routing::post(register))
                 .route(#login_path, routing::post(login))
+                .route(#refresh_path, routing::post(refresh))
+                .route(#logout_path, routing::post(logout))
                 .route(#me_path, routing::get(me))
         }
 
@@ -386,7 +413,14 @@ pub fn routes_rs(ir: &Ir, repos: &mut Vec<(EntityId, RepoSpec)>) -> Option<Token
             pub password: String,
         }
 
-        /// The record with a fresh access token.
+        /// A refresh token, for `POST` refresh and logout.
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct RefreshBody {
+            pub refresh_token: String,
+        }
+
+        /// The record with a fresh access token and refresh token.
         #[derive(Debug, serde::Serialize)]
         struct SignedIn<'a> {
             #[serde(flatten)]
@@ -394,13 +428,50 @@ pub fn routes_rs(ir: &Ir, repos: &mut Vec<(EntityId, RepoSpec)>) -> Option<Token
             #[serde(rename = #token_field)]
             token: String,
             expires_in: i64,
+            refresh_token: String,
+            refresh_expires_in: i64,
         }
 
-        /// The record with a fresh access token, in the spec's response shape.
-        fn signed_in(state: &AppState, status: StatusCode, user: &#record) -> Result<Response, AppError> {
+        /// The record with a fresh access token and `refresh_token`, in the spec's shape.
+        fn signed_in(state: &AppState, status: StatusCode, user: &#record, refresh_token: String) -> Result<Response, AppError> {
             let caller = Caller { id: user.#pk_name, roles: #roles };
-            let body = SignedIn { user, token: state.jwt.issue(&caller)?, expires_in: crate::auth::ACCESS_TOKEN_SECONDS };
+            let body = SignedIn {
+                user,
+                token: state.jwt.issue(&caller)?,
+                expires_in: crate::auth::ACCESS_TOKEN_SECONDS,
+                refresh_token,
+                refresh_expires_in: crate::auth::REFRESH_TOKEN_SECONDS,
+            };
             Ok(crate::http::respond(status, #envelope, &body))
+        }
+
+        /// Signs `user` in with a new family of refresh tokens.
+        async fn start_session(state: &AppState, status: StatusCode, user: &#record) -> Result<Response, AppError> {
+            let now = unix_now();
+            sessions::prune_expired(&state.db, &user.#pk_name, now).await?;
+            let token = new_refresh_token();
+            let family = uuid::Uuid::new_v4().to_string();
+            let new = sessions::New {
+                hash: &refresh_token_hash(&token),
+                user_id: &user.#pk_name,
+                family: &family,
+                issued_at: now,
+                expires_at: now + REFRESH_TOKEN_SECONDS,
+            };
+            sessions::insert(&state.db, &new).await?;
+            signed_in(state, status, user, token)
+        }
+
+        /// A used or revoked token came back: whoever holds it may have stolen it, so the
+        /// whole family ends and its owner signs in again.
+        async fn revoke_on_reuse(state: &AppState, family: &str, now: i64) -> AppError {
+            match sessions::revoke_family(&state.db, family, now).await {
+                Ok(()) => {
+                    tracing::warn!("a refresh token was reused; its family is revoked");
+                    AppError::Unauthorized
+                }
+                Err(err) => err,
+            }
         }
 
         /// Creates an account and signs it in.
@@ -412,7 +483,7 @@ pub fn routes_rs(ir: &Ir, repos: &mut Vec<(EntityId, RepoSpec)>) -> Option<Token
                 #(#values)*
             };
             let user = repo::insert(&state.db, &new).await?;
-            signed_in(&state, StatusCode::CREATED, &user)
+            start_session(&state, StatusCode::CREATED, &user).await
         }
 
         /// Exchanges credentials for a token. Unknown logins and wrong passwords get the
@@ -427,7 +498,43 @@ pub fn routes_rs(ir: &Ir, repos: &mut Vec<(EntityId, RepoSpec)>) -> Option<Token
                 return Err(AppError::Unauthorized);
             }
             let user = user.ok_or(AppError::Unauthorized)?;
-            signed_in(&state, StatusCode::OK, &user)
+            start_session(&state, StatusCode::OK, &user).await
+        }
+
+        /// Exchanges a refresh token for new tokens; the old one is spent. Presenting a
+        /// spent token revokes every token descended from the same login.
+        async fn refresh(State(state): State<AppState>, #limit AppJson(body): AppJson<RefreshBody>) -> Result<Response, AppError> {
+            let now = unix_now();
+            let old = refresh_token_hash(&body.refresh_token);
+            let stored = sessions::find(&state.db, &old).await?.ok_or(AppError::Unauthorized)?;
+            if stored.used_at.is_some() || stored.revoked_at.is_some() {
+                return Err(revoke_on_reuse(&state, &stored.family, now).await);
+            }
+            if stored.expires_at <= now {
+                return Err(AppError::Unauthorized);
+            }
+            let token = new_refresh_token();
+            let next = sessions::New {
+                hash: &refresh_token_hash(&token),
+                user_id: &stored.user_id,
+                family: &stored.family,
+                issued_at: now,
+                expires_at: now + REFRESH_TOKEN_SECONDS,
+            };
+            if !sessions::rotate(&state.db, &old, &next).await? {
+                return Err(revoke_on_reuse(&state, &stored.family, now).await);
+            }
+            let user = repo::#find_by_key(&state.db, &stored.user_id).await?.ok_or(AppError::Unauthorized)?;
+            signed_in(&state, StatusCode::OK, &user, token)
+        }
+
+        /// Ends the session the refresh token belongs to; answers 204 whatever the token.
+        async fn logout(State(state): State<AppState>, #limit AppJson(body): AppJson<RefreshBody>) -> Result<StatusCode, AppError> {
+            let hash = refresh_token_hash(&body.refresh_token);
+            if let Some(stored) = sessions::find(&state.db, &hash).await? {
+                sessions::revoke_family(&state.db, &stored.family, unix_now()).await?;
+            }
+            Ok(StatusCode::NO_CONTENT)
         }
 
         /// The signed-in caller's own record.

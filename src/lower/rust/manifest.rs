@@ -29,6 +29,7 @@ const DEPENDENCIES: &[(&str, &str)] = &[
     ),
     ("serde", r#"{ version = "1.0.229", features = ["derive"] }"#),
     ("serde_json", r#""1.0.154""#),
+    ("sha2", r#""0.10.9""#),
     (
         "sqlx",
         r#"{ version = "0.8", default-features = false, features = ["runtime-tokio", "tls-rustls", "postgres", "sqlite", "uuid", "chrono", "migrate", "rust_decimal", "json", "macros"] }"#,

@@ -13,6 +13,7 @@ mod rate;
 mod repo;
 mod resource;
 mod runtime;
+mod sessions;
 mod types;
 mod view;
 
@@ -101,6 +102,9 @@ pub fn lower(ir: &Ir, spec: &str) -> Result<Built, Vec<Diagnostic>> {
             runtime::service_mod_rs(&service_modules, &id_type),
         ),
     ]);
+    if let Some(tokens) = sessions::repo_rs(ir) {
+        modules.push((format!("src/repo/{}.rs", sessions::MODULE), tokens));
+    }
     if let Some(tokens) = rate::rate_rs(ir) {
         modules.push(("src/rate.rs".into(), tokens));
     }

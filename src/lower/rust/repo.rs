@@ -857,6 +857,10 @@ pub fn mod_rs(ir: &Ir, entities: &[EntityId]) -> TokenStream {
         )));
         quote!(pub mod #m;)
     });
+    let sessions = ir.auth.is_some().then(|| {
+        let m = ident(super::sessions::MODULE);
+        quote!(pub mod #m;)
+    });
     let sqlite = ir.service.databases.contains(&Database::Sqlite).then(|| {
         quote! {
             /// Timestamps are stored in SQLite as RFC 3339 text with milliseconds and `Z`,
@@ -877,6 +881,7 @@ pub fn mod_rs(ir: &Ir, entities: &[EntityId]) -> TokenStream {
         //! `crate::error`.
 
         #(#modules)*
+        #sessions
 
         /// An enum column's text as the enum; anything else is a corrupt row.
         pub fn decode_enum<T: std::str::FromStr<Err = String>>(text: String) -> Result<T, sqlx::Error> {

@@ -154,12 +154,16 @@ pub struct Index {
     pub predicate: Option<Predicate>,
 }
 
+/// The table of refresh tokens svcc adds for a spec with an `auth` block.
+pub const REFRESH_TOKENS: &str = "auth_refresh_tokens";
+
 /// The schema of a checked IR.
 pub fn schema(ir: &Ir) -> Schema {
     let tables = ir
         .tables_in_dependency_order()
         .into_iter()
         .map(|id| table(ir, id))
+        .chain(refresh_tokens(ir))
         .collect();
     Schema {
         format: FORMAT,
@@ -237,6 +241,54 @@ fn table(ir: &Ir, id: EntityId) -> Table {
             .find(|f| f.flags.updated_at)
             .map(|f| f.column.clone()),
     }
+}
+
+/// Refresh tokens by the SHA-256 of their value, in families: a login starts a family and
+/// each refresh rotates within it, so a reused token can revoke every descendant. Times are
+/// Unix seconds, stored alike on every database.
+fn refresh_tokens(ir: &Ir) -> Option<Table> {
+    let auth = ir.auth.as_ref()?;
+    let identity = ir.entity(auth.identity);
+    let key = identity.fields.get(*identity.primary_key.first()?)?;
+    let column = |name: &str, ty: ColumnType, nullable: bool| Column {
+        name: name.to_string(),
+        renamed_from: None,
+        ty,
+        nullable,
+        default: None,
+        identity: false,
+    };
+    let index = |columns: &[&str]| Index {
+        name: format!("idx_{REFRESH_TOKENS}_{}", columns.join("_")),
+        columns: columns.iter().map(|c| (*c).to_string()).collect(),
+        unique: false,
+        gin: false,
+        predicate: None,
+    };
+    Some(Table {
+        name: REFRESH_TOKENS.to_string(),
+        renamed_from: None,
+        columns: vec![
+            column("token_hash", ColumnType::Text, false),
+            column("user_id", column_type(ir, &key.ty), false),
+            column("family", ColumnType::Text, false),
+            column("issued_at", ColumnType::BigInt, false),
+            column("expires_at", ColumnType::BigInt, false),
+            column("used_at", ColumnType::BigInt, true),
+            column("revoked_at", ColumnType::BigInt, true),
+        ],
+        primary_key: vec!["token_hash".to_string()],
+        foreign_keys: vec![ForeignKey {
+            name: format!("fk_{REFRESH_TOKENS}_user_id"),
+            column: "user_id".to_string(),
+            ref_table: identity.table.clone(),
+            ref_column: key.column.clone(),
+            on_delete: Action::Cascade,
+        }],
+        checks: Vec::new(),
+        indexes: vec![index(&["user_id", "expires_at"]), index(&["family"])],
+        touch_on_update: None,
+    })
 }
 
 fn column(ir: &Ir, entity: EntityId, f: &ir::Field, checks: &mut Vec<Check>) -> Column {

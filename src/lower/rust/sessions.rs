@@ -1,0 +1,171 @@
+//! Refresh tokens: the generated `src/repo/auth_refresh_tokens.rs` over the table svcc adds
+//! for an `auth` block (`lower::sql::schema::REFRESH_TOKENS`). Tokens are stored by their
+//! SHA-256, rotate on every use within a family, and a reused token revokes its family.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::types;
+use crate::ir::Ir;
+use crate::lower::sql::schema::REFRESH_TOKENS;
+use crate::lower::sql::{self, Dialect};
+
+/// The repository module's name.
+pub const MODULE: &str = REFRESH_TOKENS;
+
+/// `src/repo/auth_refresh_tokens.rs`, when the spec has an `auth` block.
+pub fn repo_rs(ir: &Ir) -> Option<TokenStream> {
+    let auth = ir.auth.as_ref()?;
+    let identity = ir.entity(auth.identity);
+    let key = identity.fields.get(*identity.primary_key.first()?)?;
+    let id_ty = types::key_type(ir, auth.identity);
+    let table = format!("\"{REFRESH_TOKENS}\"");
+    let insert = format!(
+        "INSERT INTO {table} (\"token_hash\", \"user_id\", \"family\", \"issued_at\", \"expires_at\") VALUES ($1, $2, $3, $4, $5)"
+    );
+    let find = format!(
+        "SELECT \"user_id\", \"family\", \"expires_at\", \"used_at\", \"revoked_at\" FROM {table} WHERE \"token_hash\" = $1"
+    );
+    let mark_used = format!(
+        "UPDATE {table} SET \"used_at\" = $2 WHERE \"token_hash\" = $1 AND \"used_at\" IS NULL AND \"revoked_at\" IS NULL"
+    );
+    let revoke = format!(
+        "UPDATE {table} SET \"revoked_at\" = $2 WHERE \"family\" = $1 AND \"revoked_at\" IS NULL"
+    );
+    let prune = format!("DELETE FROM {table} WHERE \"user_id\" = $1 AND \"expires_at\" < $2");
+    let dialects = sql::dialects(ir);
+    let arms = |body: &dyn Fn(Dialect) -> TokenStream| -> TokenStream {
+        let arms = dialects.iter().map(|d| {
+            let variant = match d {
+                Dialect::Postgres => quote!(Postgres),
+                Dialect::Sqlite => quote!(Sqlite),
+            };
+            let body = body(*d);
+            quote!(Database::#variant(pool) => { #body })
+        });
+        quote!(match db { #(#arms)* })
+    };
+    let bind_user =
+        |d: Dialect, place: TokenStream| types::bind_value(ir, &key.ty, false, d, place, true);
+    let insert_into = |d: Dialect, executor: TokenStream| {
+        let user = bind_user(d, quote!(new.user_id));
+        quote! {
+            sqlx::query(INSERT)
+                .bind(new.hash)
+                .bind(#user)
+                .bind(new.family)
+                .bind(new.issued_at)
+                .bind(new.expires_at)
+                .execute(#executor)
+                .await?;
+        }
+    };
+    let insert_arms = arms(&|d| {
+        let insert = insert_into(d, quote!(pool));
+        quote!(#insert)
+    });
+    let find_arms = arms(&|d| {
+        let user = types::decode_column(ir, key, d, 0);
+        quote! {
+            match sqlx::query(FIND).bind(hash).fetch_optional(pool).await? {
+                Some(row) => Some(Stored {
+                    user_id: #user,
+                    family: row.try_get::<String, _>(1usize)?,
+                    expires_at: row.try_get::<i64, _>(2usize)?,
+                    used_at: row.try_get::<Option<i64>, _>(3usize)?,
+                    revoked_at: row.try_get::<Option<i64>, _>(4usize)?,
+                }),
+                None => None,
+            }
+        }
+    });
+    let rotate_arms = arms(&|d| {
+        let insert = insert_into(d, quote!(&mut *tx));
+        quote! {
+            let mut tx = pool.begin().await?;
+            let marked = sqlx::query(MARK_USED).bind(old).bind(new.issued_at).execute(&mut *tx).await?;
+            if marked.rows_affected() != 1 {
+                return Ok(false);
+            }
+            #insert
+            tx.commit().await?;
+        }
+    });
+    let revoke_arms = arms(&|_| {
+        quote! {
+            sqlx::query(REVOKE_FAMILY).bind(family).bind(now).execute(pool).await?;
+        }
+    });
+    let prune_arms = arms(&|d| {
+        let user = bind_user(d, quote!(user_id));
+        quote! {
+            sqlx::query(PRUNE).bind(#user).bind(now).execute(pool).await?;
+        }
+    });
+    Some(quote! {
+        //! Refresh tokens (table `auth_refresh_tokens`), stored by their SHA-256 and never in
+        //! the clear. A login starts a family; each refresh marks its token used and stores
+        //! the next one in the same transaction. Times are Unix seconds.
+
+        use sqlx::Row as _;
+
+        use crate::db::Database;
+        use crate::error::AppError;
+
+        const INSERT: &str = #insert;
+        const FIND: &str = #find;
+        const MARK_USED: &str = #mark_used;
+        const REVOKE_FAMILY: &str = #revoke;
+        const PRUNE: &str = #prune;
+
+        /// A stored token.
+        #[derive(Debug)]
+        pub struct Stored {
+            pub user_id: #id_ty,
+            pub family: String,
+            pub expires_at: i64,
+            pub used_at: Option<i64>,
+            pub revoked_at: Option<i64>,
+        }
+
+        /// A token to store.
+        #[derive(Debug)]
+        pub struct New<'a> {
+            pub hash: &'a str,
+            pub user_id: &'a #id_ty,
+            pub family: &'a str,
+            pub issued_at: i64,
+            pub expires_at: i64,
+        }
+
+        /// Stores the first token of a family.
+        pub async fn insert(db: &Database, new: &New<'_>) -> Result<(), AppError> {
+            #insert_arms
+            Ok(())
+        }
+
+        /// The token with this hash, in whatever state.
+        pub async fn find(db: &Database, hash: &str) -> Result<Option<Stored>, AppError> {
+            Ok(#find_arms)
+        }
+
+        /// Marks `old` used and stores `new` atomically; `false` when `old` was used or
+        /// revoked in the meantime (a concurrent reuse), in which case nothing changes.
+        pub async fn rotate(db: &Database, old: &str, new: &New<'_>) -> Result<bool, AppError> {
+            #rotate_arms
+            Ok(true)
+        }
+
+        /// Revokes every live token of the family.
+        pub async fn revoke_family(db: &Database, family: &str, now: i64) -> Result<(), AppError> {
+            #revoke_arms
+            Ok(())
+        }
+
+        /// Deletes the user's expired tokens; run at login so the table stays small.
+        pub async fn prune_expired(db: &Database, user_id: &#id_ty, now: i64) -> Result<(), AppError> {
+            #prune_arms
+            Ok(())
+        }
+    })
+}
