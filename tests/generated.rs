@@ -626,6 +626,7 @@ fn shop(service: &Service, db: &Db) {
         Value::Null,
         "null clears an optional field"
     );
+    check_product_cache(&c, &format!("/products/{novel}"), &admin);
     c.expect(
         422,
         "PATCH",
@@ -1184,6 +1185,7 @@ fn instances_share_rate_limits_through_redis(binary: &Path, database_url: &str) 
             Some("{}"),
             None,
             &client,
+            &[],
         )
         .unwrap()
     };
@@ -1204,6 +1206,73 @@ fn instances_share_rate_limits_through_redis(binary: &Path, database_url: &str) 
     let ready = request(a.port, "GET", "/health/ready", None).unwrap();
     assert_eq!(ready.status, 200, "{}", ready.body);
     assert_eq!(ready.json()["checks"]["redis"], "ok", "{}", ready.body);
+
+    // The product page cache is shared too: a write on one instance is seen on the other.
+    let (on_a, on_b) = (a.client("/api/v1", "Bearer"), b.client("/api/v1", "Bearer"));
+    let admin = Accounts::DEFAULT.token(&on_b, "root@example.com", "correct horse battery staple");
+    let products = on_a
+        .expect(200, "GET", "/products?limit=1", None, None)
+        .json();
+    let path = format!("/products/{}", products[0]["id"].as_str().unwrap());
+    on_a.expect(200, "GET", &path, None, None);
+    let cached = on_a.expect(200, "GET", &path, None, None);
+    assert_eq!(cached.header("x-cache"), Some("HIT"));
+    let stock = cached.json()["stock"].as_i64().unwrap() + 1;
+    on_b.expect(
+        200,
+        "PATCH",
+        &path,
+        Some(&json!({ "stock": stock })),
+        Some(&admin),
+    );
+    let fresh = on_a.expect(200, "GET", &path, None, None);
+    assert_eq!(
+        fresh.header("x-cache"),
+        Some("MISS"),
+        "the write on B invalidated A's read"
+    );
+    assert_eq!(fresh.json()["stock"], stock);
     a.stop();
     b.stop();
+}
+
+/// `product_page` caches product reads: a repeat is a hit, a matching ETag answers 304, and
+/// a write drops the entry.
+fn check_product_cache(c: &Client, path: &str, admin: &str) {
+    let first = c.expect(200, "GET", path, None, None);
+    assert_eq!(
+        first.header("x-cache"),
+        Some("MISS"),
+        "the last write invalidated it"
+    );
+    assert_eq!(first.header("cache-control"), Some("public, max-age=30"));
+    let etag = first.header("etag").expect("an ETag").to_string();
+    let second = c.expect(200, "GET", path, None, None);
+    assert_eq!(second.header("x-cache"), Some("HIT"));
+    assert_eq!(second.body, first.body);
+    let full = format!("{}{path}", c.base);
+    let conditional = http::send_from(
+        c.port,
+        "GET",
+        &full,
+        None,
+        None,
+        "10.255.0.1",
+        &[("If-None-Match", etag.as_str())],
+    )
+    .unwrap();
+    assert_eq!(conditional.status, 304, "{}", conditional.body);
+    assert!(conditional.body.is_empty());
+    let stock = first.json()["stock"].as_i64().unwrap() + 1;
+    c.expect(
+        200,
+        "PATCH",
+        path,
+        Some(&json!({ "stock": stock })),
+        Some(admin),
+    );
+    let after = c.expect(200, "GET", path, None, None);
+    assert_eq!(after.header("x-cache"), Some("MISS"));
+    assert_eq!(after.json()["stock"], stock);
+    assert_ne!(after.header("etag"), Some(etag.as_str()));
 }

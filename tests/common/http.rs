@@ -42,10 +42,11 @@ pub fn send(
     static NEXT_CLIENT: AtomicU32 = AtomicU32::new(1);
     let n = NEXT_CLIENT.fetch_add(1, Ordering::Relaxed);
     let client = format!("10.{}.{}.{}", (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff);
-    send_from(port, method, path, body, auth, &client)
+    send_from(port, method, path, body, auth, &client, &[])
 }
 
-/// Sends one request on behalf of the client at `client` (an IP address).
+/// Sends one request on behalf of the client at `client` (an IP address), with `extra`
+/// headers.
 pub fn send_from(
     port: u16,
     method: &str,
@@ -53,6 +54,7 @@ pub fn send_from(
     body: Option<&str>,
     auth: Option<(&str, &str)>,
     client: &str,
+    extra: &[(&str, &str)],
 ) -> std::io::Result<Response> {
     let mut stream = TcpStream::connect(("127.0.0.1", port))?;
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;
@@ -60,6 +62,7 @@ pub fn send_from(
     let authorization = auth
         .map(|(scheme, token)| format!("Authorization: {scheme} {token}\r\n"))
         .unwrap_or_default();
+    let extra: String = extra.iter().map(|(n, v)| format!("{n}: {v}\r\n")).collect();
     let content = if body.is_some() {
         "Content-Type: application/json\r\n"
     } else {
@@ -67,7 +70,7 @@ pub fn send_from(
     };
     write!(
         stream,
-        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nX-Forwarded-For: {client}\r\n{content}{authorization}Content-Length: {}\r\n\r\n",
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nX-Forwarded-For: {client}\r\n{content}{authorization}{extra}Content-Length: {}\r\n\r\n",
         payload.len()
     )?;
     // A server may answer (413) and close before a large body is sent: keep what it said.

@@ -131,7 +131,7 @@ pub fn env_vars(ir: &Ir) -> Vec<EnvVar> {
         var(
             &redis_name,
             redis_default,
-            "Redis URL, e.g. `redis://127.0.0.1:6379`: rate limits shared by every instance. Unset keeps them in process.",
+            "Redis URL, e.g. `redis://127.0.0.1:6379`: rate limits and response caches shared by every instance. Unset keeps them in process.",
         ),
         var(
             &proxies_name,

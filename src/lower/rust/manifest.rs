@@ -22,6 +22,10 @@ const DEPENDENCIES: &[(&str, &str)] = &[
         "redis",
         r#"{ version = "1.8.1", default-features = false, features = ["tokio-comp", "connection-manager", "script"] }"#,
     ),
+    (
+        "moka",
+        r#"{ version = "0.12.16", default-features = false, features = ["future"] }"#,
+    ),
     ("regex", r#""1.12""#),
     (
         "rust_decimal",
@@ -55,9 +59,6 @@ const DEPENDENCIES: &[(&str, &str)] = &[
     ),
 ];
 
-/// Dependencies only a service with rate limits uses.
-const RATE_LIMIT_ONLY: &[&str] = &["governor", "redis"];
-
 /// What the generated `tests/api` needs beyond the dependencies.
 const DEV_DEPENDENCIES: &[(&str, &str)] = &[("http-body-util", r#""0.1.5""#)];
 
@@ -71,8 +72,15 @@ pub fn cargo_toml(ir: &Ir, crate_name: &str, spec: &str) -> String {
     );
     out.push_str("[dependencies]\n");
     let rate_limited = !super::rate::used(ir).is_empty();
+    let cached = !super::cache::used(ir).is_empty();
     for (name, requirement) in DEPENDENCIES {
-        if RATE_LIMIT_ONLY.contains(name) && !rate_limited {
+        let needed = match *name {
+            "governor" => rate_limited,
+            "moka" => cached,
+            "redis" => super::runtime::uses_redis(ir),
+            _ => true,
+        };
+        if !needed {
             continue;
         }
         let _ = writeln!(out, "{name} = {requirement}");

@@ -4,6 +4,7 @@
 mod api_tests;
 mod auth;
 mod authz;
+mod cache;
 mod config;
 mod domain;
 pub mod file;
@@ -104,6 +105,9 @@ pub fn lower(ir: &Ir, spec: &str) -> Result<Built, Vec<Diagnostic>> {
     ]);
     if let Some(tokens) = sessions::repo_rs(ir) {
         modules.push((format!("src/repo/{}.rs", sessions::MODULE), tokens));
+    }
+    if let Some(tokens) = cache::cache_rs(ir) {
+        modules.push(("src/cache.rs".into(), tokens));
     }
     if let Some(tokens) = rate::rate_rs(ir) {
         modules.push(("src/rate.rs".into(), tokens));

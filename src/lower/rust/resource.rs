@@ -35,6 +35,8 @@ struct Op<'a> {
     resource: &'a Resource,
     entity: &'a Entity,
     op: &'a Operation,
+    /// The operation's position in its resource.
+    op_index: usize,
     repos: &'a mut Vec<(EntityId, RepoSpec)>,
     /// Presenters generated so far (by view), shared by the resource's operations.
     presenters: &'a mut Vec<(Option<usize>, TokenStream)>,
@@ -72,6 +74,7 @@ pub fn resource(ir: &Ir, id: ResourceId, repos: &mut Vec<(EntityId, RepoSpec)>) 
                 resource,
                 entity,
                 op,
+                op_index: index,
                 repos: &mut *repos,
                 presenters: &mut presenters,
             };
@@ -414,26 +417,18 @@ impl Op<'_> {
         if params.is_empty() {
             return (quote!(), Vec::new(), Vec::new());
         }
-        let mut names = Vec::new();
-        let mut tys = Vec::new();
-        for p in params {
-            let (name, ty) = match p {
-                Param::Parent { field, parent } => {
+        let names = self.param_names(params);
+        let tys: Vec<TokenStream> = params
+            .iter()
+            .map(|p| match p {
+                Param::Parent { parent, .. } => {
                     let parent = self.ir.resource(*parent);
                     let pe = self.ir.entity(parent.entity);
-                    (
-                        ident(&self.entity.fields[*field].name),
-                        types::value_type(self.ir, &pe.fields[parent.key].ty),
-                    )
+                    types::value_type(self.ir, &pe.fields[parent.key].ty)
                 }
-                Param::Key => (
-                    format_ident!("key"),
-                    types::value_type(self.ir, &self.entity.fields[self.resource.key].ty),
-                ),
-            };
-            names.push(name);
-            tys.push(ty);
-        }
+                Param::Key => types::value_type(self.ir, &self.entity.fields[self.resource.key].ty),
+            })
+            .collect();
         let extractor = quote!(AppPath((#(#names,)*)): AppPath<(#(#tys,)*)>,);
         let args = names.iter().map(|n| quote!(&#n)).collect();
         let service_params = names
@@ -940,6 +935,10 @@ impl Op<'_> {
                 #body
             }
         };
+        if let (OpKind::Get, Some(cache)) = (self.op.kind, self.op.cache) {
+            let takes_caller = !caller_param.is_empty();
+            return self.cached_get(cache, rule, params, service, takes_caller);
+        }
         let (hname, hdoc, extractor, args) = self.handler_head(params);
         let respond = self.call_and_respond(quote!(service::#name(&state, #caller_arg #(#args),*)));
         let handler = quote! {
@@ -949,6 +948,96 @@ impl Op<'_> {
             }
         };
         Ok(Generated { service, handler })
+    }
+
+    /// A `get` with a cache policy: `<op>_cached` answers the response body from the cache,
+    /// authorizing first; on a miss it runs the plain `get` and stores its body. A response
+    /// that depends on who asks (ownership, caller-dependent views) is cached per caller.
+    fn cached_get(
+        &mut self,
+        cache: crate::ir::CacheId,
+        rule: &crate::ir::AuthRule,
+        params: &[Param],
+        get_service: TokenStream,
+        get_takes_caller: bool,
+    ) -> Result<Generated, String> {
+        let policy = super::cache::constant(self.ir, cache);
+        let name = ident(&self.op.name);
+        let cached = format_ident!("{}_cached", self.op.name);
+        let (_, _, service_params) = self.path_args(params);
+        let names = self.param_names(params);
+        let shape = view::shape_of(self.ir, self.resource_id, self.op);
+        let caller_dependent = view::uses_caller(self.ir, self.resource_id, shape);
+        let path_key = match names.as_slice() {
+            [one] => quote!(#one.to_string()),
+            _ => quote!([#(#names.to_string()),*].join("/")),
+        };
+        let (guard, key) = match authz::caller_only(rule)? {
+            Some(allowed) if !caller_dependent => {
+                let deny = if self.op.deny_status == 403 {
+                    quote!(AppError::Forbidden)
+                } else {
+                    quote!(AppError::NotFound)
+                };
+                (
+                    authz::guard(&allowed, quote!(crate::service::deny(caller, #deny))),
+                    path_key,
+                )
+            }
+            _ => (
+                quote!(),
+                quote!(
+                    format!("{}|{}", caller.map(|c| c.id.to_string()).unwrap_or_default(), #path_key)
+                ),
+            ),
+        };
+        let caller_arg = get_takes_caller.then(|| quote!(caller,));
+        let envelope = option_str(self.resource.envelope.as_ref());
+        let body = quote! {
+            #guard
+            let cache_key = #key;
+            if let Some(body) = state.cache.get(#policy, &cache_key).await {
+                return Ok(crate::cache::Cached { body, hit: true });
+            }
+            let record = #name(state, #caller_arg #(#names),*).await?;
+            let body = crate::cache::json_body(#envelope, &record)?;
+            state.cache.put(#policy, &cache_key, body.clone()).await;
+            Ok(crate::cache::Cached { body, hit: false })
+        };
+        let (caller_param, caller_extractor, caller_call) = self.caller_parts(&body);
+        let policy_name = &self.ir.cache(cache).name;
+        let doc = format!(
+            " The response body of `{}`, from the `{policy_name}` cache while fresh.",
+            self.op.name
+        );
+        let service = quote! {
+            #get_service
+
+            #[doc = #doc]
+            pub async fn #cached(state: &AppState, #caller_param #(#service_params),*) -> Result<crate::cache::Cached, AppError> {
+                #body
+            }
+        };
+        let (hname, hdoc, extractor, args) = self.handler_head(params);
+        let handler = quote! {
+            #hdoc
+            async fn #hname(State(state): State<AppState>, #caller_extractor #extractor headers: axum::http::HeaderMap) -> Result<Response, AppError> {
+                let cached = service::#cached(&state, #caller_call #(#args),*).await?;
+                Ok(crate::cache::respond(&headers, #policy, cached))
+            }
+        };
+        Ok(Generated { service, handler })
+    }
+
+    /// The path parameters' names, as the service's parameters.
+    fn param_names(&self, params: &[Param]) -> Vec<syn::Ident> {
+        params
+            .iter()
+            .map(|p| match p {
+                Param::Parent { field, .. } => ident(&self.entity.fields[*field].name),
+                Param::Key => format_ident!("key"),
+            })
+            .collect()
     }
 
     /// The caller's service parameter, handler extractors and call argument. The rate limit
@@ -1038,18 +1127,25 @@ impl Op<'_> {
         Ok(view::names(self.ir, self.resource_id, shape))
     }
 
-    /// Calls the service and answers with the spec's status and envelope.
+    /// Calls the service, drops the response caches a successful write makes stale, and
+    /// answers with the spec's status and envelope.
     fn call_and_respond(&self, call: TokenStream) -> TokenStream {
         let status = status_tokens(self.op.status);
+        let invalidate = super::cache::invalidate(
+            self.ir,
+            &super::cache::invalidated_by(self.ir, self.resource_id, self.op_index, self.op),
+        );
         if self.op.status == 204 {
             quote! {
                 #call.await?;
+                #invalidate
                 Ok(#status.into_response())
             }
         } else {
             let envelope = option_str(self.resource.envelope.as_ref());
             quote! {
                 let record = #call.await?;
+                #invalidate
                 Ok(respond(#status, #envelope, &record))
             }
         }

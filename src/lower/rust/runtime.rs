@@ -21,11 +21,17 @@ pub fn lib_rs(ir: &Ir, has_handlers: bool) -> TokenStream {
             pub mod rate;
         )
     });
+    let cache = (!super::cache::used(ir).is_empty()).then(|| {
+        quote!(
+            pub mod cache;
+        )
+    });
     quote! {
         #![doc = #doc]
         #![forbid(unsafe_code)]
 
         pub mod auth;
+        #cache
         pub mod config;
         pub mod db;
         pub mod domain;
@@ -541,6 +547,8 @@ pub fn state_rs(ir: &Ir) -> TokenStream {
         .then(|| quote!(pub jwt: Arc<crate::auth::JwtKeys>,));
     let limiter = (!super::rate::used(ir).is_empty())
         .then(|| quote!(pub limiter: Arc<crate::rate::Limiter>,));
+    let cache =
+        (!super::cache::used(ir).is_empty()).then(|| quote!(pub cache: Arc<crate::cache::Cache>,));
     quote! {
         //! Shared handles every request can reach; cheap to clone.
 
@@ -555,14 +563,20 @@ pub fn state_rs(ir: &Ir) -> TokenStream {
             pub settings: Arc<Settings>,
             #jwt
             #limiter
+            #cache
         }
     }
 }
 
 pub fn health_rs(ir: &Ir) -> TokenStream {
-    let redis = (!super::rate::used(ir).is_empty()).then(|| {
+    let store = if super::rate::used(ir).is_empty() {
+        quote!(cache)
+    } else {
+        quote!(limiter)
+    };
+    let redis = uses_redis(ir).then(|| {
         quote! {
-            if let Some(result) = state.limiter.ping().await {
+            if let Some(result) = state.#store.ping().await {
                 record(&mut checks, "redis", result.map_err(|err| err.to_string()));
             }
         }
@@ -739,6 +753,11 @@ pub fn http_rs(modules: &[syn::Ident]) -> TokenStream {
     }
 }
 
+/// Whether the service can keep rate limits or caches in Redis.
+pub fn uses_redis(ir: &Ir) -> bool {
+    !super::rate::used(ir).is_empty() || !super::cache::used(ir).is_empty()
+}
+
 pub fn startup_rs(ir: &Ir) -> TokenStream {
     let (jwt, jwt_field) = if ir.auth.is_some() {
         (
@@ -748,8 +767,8 @@ pub fn startup_rs(ir: &Ir) -> TokenStream {
     } else {
         (quote!(), quote!())
     };
-    let (limiter, limiter_field, redis_error) = if super::rate::used(ir).is_empty() {
-        (quote!(), quote!(), quote!())
+    let (limiter, limiter_field) = if super::rate::used(ir).is_empty() {
+        (quote!(), quote!())
     } else {
         (
             quote! {
@@ -757,12 +776,22 @@ pub fn startup_rs(ir: &Ir) -> TokenStream {
                 crate::rate::forget_idle_clients(&limiter);
             },
             quote!(limiter,),
-            quote! {
-                #[error("cannot connect to Redis: {0}")]
-                Redis(#[from] redis::RedisError),
-            },
         )
     };
+    let (cache, cache_field) = if super::cache::used(ir).is_empty() {
+        (quote!(), quote!())
+    } else {
+        (
+            quote!(let cache = Arc::new(crate::cache::Cache::connect(settings.redis_url.as_deref()).await?);),
+            quote!(cache,),
+        )
+    };
+    let redis_error = uses_redis(ir).then(|| {
+        quote! {
+            #[error("cannot connect to Redis: {0}")]
+            Redis(#[from] redis::RedisError),
+        }
+    });
     quote! {
         //! Building the application and serving it until shutdown, draining in-flight
         //! requests for at most the configured deadline.
@@ -810,7 +839,8 @@ pub fn startup_rs(ir: &Ir) -> TokenStream {
                 let shutdown_timeout = settings.shutdown_timeout;
                 #jwt
                 #limiter
-                let state = AppState { db: db.clone(), settings: Arc::new(settings), #jwt_field #limiter_field };
+                #cache
+                let state = AppState { db: db.clone(), settings: Arc::new(settings), #jwt_field #limiter_field #cache_field };
                 Ok(Self { listener, router: crate::http::router(state), db, shutdown_timeout })
             }
 
