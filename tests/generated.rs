@@ -75,6 +75,8 @@ fn free_port() -> u16 {
 struct Service {
     child: Child,
     port: u16,
+    /// Everything the service wrote to stdout and stderr.
+    log: PathBuf,
 }
 
 impl Service {
@@ -85,7 +87,11 @@ impl Service {
     /// Starts the service with extra environment variables.
     fn start_with(binary: &Path, database_url: &str, env: &[(&str, &str)]) -> Service {
         let port = free_port();
+        let log = std::env::temp_dir().join(format!("svcc-service-{port}.log"));
+        let out = std::fs::File::create(&log).unwrap();
         let child = Command::new(binary)
+            .env("RUST_LOG", "debug")
+            .env("LOG_FORMAT", "json")
             .envs(env.iter().copied())
             .env("TRUSTED_PROXIES", "127.0.0.1")
             .env("DATABASE_URL", database_url)
@@ -97,11 +103,11 @@ impl Service {
                 "test-only-secret-with-enough-length-0123456789",
             )
             .env("SHUTDOWN_TIMEOUT_SECS", "5")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
             .spawn()
             .unwrap();
-        let service = Service { child, port };
+        let service = Service { child, port, log };
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
             if request(port, "GET", "/health", None).is_ok_and(|r| r.status == 200) {
@@ -153,6 +159,7 @@ impl Service {
 impl Drop for Service {
     fn drop(&mut self) {
         let _ = self.child.kill();
+        let _ = std::fs::remove_file(&self.log);
     }
 }
 
@@ -230,6 +237,7 @@ fn generated_crates_compile_cleanly_and_serve() {
         let service = Service::start(&binary, &sqlite.url());
         exercise(&name, &service);
         api(&name, &service, &sqlite);
+        assert_no_secrets_logged(&name, &service);
         stop_with_requests_in_flight(&name, service);
         if name == "shop" {
             instances_share_rate_limits_through_redis(&binary, &sqlite.url());
@@ -1275,4 +1283,29 @@ fn check_product_cache(c: &Client, path: &str, admin: &str) {
     assert_eq!(after.header("x-cache"), Some("MISS"));
     assert_eq!(after.json()["stock"], stock);
     assert_ne!(after.header("etag"), Some(etag.as_str()));
+}
+
+/// After a whole scenario of sign-ups, logins and refreshes at debug level, the log holds
+/// requests but no password, access token (a JWT starts `eyJ`) or refresh token (64 hex).
+fn assert_no_secrets_logged(spec: &str, service: &Service) {
+    let log = std::fs::read_to_string(&service.log).unwrap();
+    assert!(
+        log.contains("request"),
+        "{spec}: the service logged no requests"
+    );
+    for secret in [
+        "correct horse battery staple",
+        "a brand new password",
+        "eyJ",
+    ] {
+        assert!(
+            !log.contains(secret),
+            "{spec}: `{secret}` appears in the log"
+        );
+    }
+    let refresh_token = regex::Regex::new("[0-9a-f]{64}").unwrap();
+    assert!(
+        !refresh_token.is_match(&log),
+        "{spec}: a refresh token appears in the log"
+    );
 }

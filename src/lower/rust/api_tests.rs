@@ -103,6 +103,8 @@ struct Accounts {
     login_json: String,
     password_json: String,
     token_field: String,
+    /// The JSON name of the identity's key, which access tokens carry as `sub`.
+    id_json: String,
     envelope: Option<String>,
     /// The login value for a caller named `who`: `who` itself or `who@example.com`.
     email_login: bool,
@@ -170,6 +172,7 @@ impl Accounts {
             login_json: types::json_name(ir, login),
             password_json: types::json_name(ir, &entity.fields[auth.password_field]),
             token_field: auth.token_field.clone(),
+            id_json: types::json_name(ir, types::primary_key(entity)?),
             envelope: auth.envelope.clone(),
             email_login,
             body,
@@ -326,34 +329,17 @@ fn member_passes(rule: &AuthRule, role: Option<&str>, owned: &[usize]) -> Option
         },
         AuthRule::ApiKey(_) => false,
         AuthRule::Predicate(_) => return None,
-        AuthRule::And(rules) => {
-            let parts: Vec<_> = rules
-                .iter()
-                .map(|r| member_passes(r, role, owned))
-                .collect();
-            if parts.contains(&Some(false)) {
-                false
+        AuthRule::And(rules) | AuthRule::Or(rules) => {
+            let parts = rules.iter().map(|r| member_passes(r, role, owned));
+            // `and` is settled by one false part, `or` by one true part; else all must be known.
+            let decisive = matches!(rule, AuthRule::Or(_));
+            let parts: Vec<Option<bool>> = parts.collect();
+            if parts.contains(&Some(decisive)) {
+                decisive
+            } else if parts.iter().all(Option::is_some) {
+                !decisive
             } else {
-                parts
-                    .into_iter()
-                    .collect::<Option<Vec<_>>>()?
-                    .iter()
-                    .all(|p| *p)
-            }
-        }
-        AuthRule::Or(rules) => {
-            let parts: Vec<_> = rules
-                .iter()
-                .map(|r| member_passes(r, role, owned))
-                .collect();
-            if parts.contains(&Some(true)) {
-                true
-            } else {
-                parts
-                    .into_iter()
-                    .collect::<Option<Vec<_>>>()?
-                    .iter()
-                    .any(|p| *p)
+                return None;
             }
         }
         AuthRule::Not(inner) => !member_passes(inner, role, owned)?,
@@ -829,6 +815,7 @@ fn auth_rs(a: &Accounts) -> TokenStream {
         None => quote!(&body),
     };
     let token_field = &a.token_field;
+    let id_json = &a.id_json;
     quote! {
         //! Registration, login and the caller's own record.
 
@@ -914,6 +901,52 @@ fn auth_rs(a: &Accounts) -> TokenStream {
             app.assert_error(401, status, &body);
         }
 
+        /// Tokens signed with the service's own secret and claims, each with one defect:
+        /// the untouched one passes, so each 401 is that defect's.
+        #[tokio::test]
+        async fn tokens_with_any_defect_are_401() {
+            let app = TestApp::spawn().await;
+            let token = app.sign_up("alice").await;
+            let (status, body) = app.send("GET", #me, Some(&token), None).await;
+            assert_eq!(status, 200, "{body}");
+            let id = match &#user[#id_json] {
+                serde_json::Value::String(text) => text.clone(),
+                other => other.to_string(),
+            };
+            let now = chrono::Utc::now().timestamp();
+            let claims = json!({
+                "sub": id, "roles": [], "iat": now, "exp": now + 600,
+                "iss": crate::helpers::JWT_ISSUER, "aud": crate::helpers::JWT_AUDIENCE,
+            });
+            let sign = |claims: &serde_json::Value, algorithm: jsonwebtoken::Algorithm, secret: &str| {
+                let key = jsonwebtoken::EncodingKey::from_secret(secret.as_bytes());
+                jsonwebtoken::encode(&jsonwebtoken::Header::new(algorithm), claims, &key).expect("a token")
+            };
+            let with = |key: &str, value: serde_json::Value| {
+                let mut changed = claims.clone();
+                changed[key] = value;
+                sign(&changed, jsonwebtoken::Algorithm::HS256, crate::helpers::JWT_SECRET)
+            };
+            let sound = sign(&claims, jsonwebtoken::Algorithm::HS256, crate::helpers::JWT_SECRET);
+            let (status, body) = app.send("GET", #me, Some(&sound), None).await;
+            assert_eq!(status, 200, "a well-formed token passes: {body}");
+            let (payload, _) = sound.split_once('.').map(|(_, rest)| rest).and_then(|rest| rest.split_once('.')).expect("three parts");
+            let defects = [
+                ("expired", with("exp", json!(now - 60))),
+                ("not yet valid", with("nbf", json!(now + 600))),
+                ("another issuer", with("iss", json!("someone-else"))),
+                ("another audience", with("aud", json!("someone-else"))),
+                ("another secret", sign(&claims, jsonwebtoken::Algorithm::HS256, "another-secret-0123456789abcdef0123456789")),
+                ("another algorithm", sign(&claims, jsonwebtoken::Algorithm::HS512, crate::helpers::JWT_SECRET)),
+                // {"alg":"none","typ":"JWT"}, and no signature.
+                ("alg none", format!("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.{payload}.")),
+            ];
+            for (defect, forged) in defects {
+                let (status, body) = app.send("GET", #me, Some(&forged), None).await;
+                assert_eq!(status, 401, "{defect}: {body}");
+            }
+        }
+
         #[tokio::test]
         async fn a_forged_token_is_401() {
             let app = TestApp::spawn().await;
@@ -942,9 +975,23 @@ fn helpers_rs(ir: &Ir, crate_name: &str, accounts: Option<&Accounts>) -> TokenSt
     let host = name(config::HOST);
     let port = name(config::PORT);
     let cors = name(config::CORS_ORIGINS);
-    let secret = ir.auth.as_ref().map(|_| {
+    let jwt = ir.auth.as_ref().map(|_| {
         let secret = name(config::JWT_SECRET);
-        quote!(#secret => Some("test-only-secret-0123456789abcdef0123456789".to_owned()),)
+        let issuer = name(config::JWT_ISSUER);
+        let audience = name(config::JWT_AUDIENCE);
+        quote! {
+            #secret => Some(JWT_SECRET.to_owned()),
+            #issuer => Some(JWT_ISSUER.to_owned()),
+            #audience => Some(JWT_AUDIENCE.to_owned()),
+        }
+    });
+    let jwt_constants = ir.auth.as_ref().map(|_| {
+        quote! {
+            /// What the tests sign and check access tokens with.
+            pub const JWT_SECRET: &str = "test-only-secret-0123456789abcdef0123456789";
+            pub const JWT_ISSUER: &str = "svcc-test-issuer";
+            pub const JWT_AUDIENCE: &str = "svcc-test-audience";
+        }
     });
     let scheme = ir.auth.as_ref().map_or("Bearer", |a| a.scheme.as_str());
     let scheme_prefix = format!("{scheme} {{token}}");
@@ -1040,6 +1087,8 @@ fn helpers_rs(ir: &Ir, crate_name: &str, accounts: Option<&Accounts>) -> TokenSt
         /// The request body limit the tests run with.
         pub const BODY_LIMIT: usize = 16 * 1024;
 
+        #jwt_constants
+
         /// One test's service. The database file goes away with it.
         pub struct TestApp {
             router: axum::Router,
@@ -1068,7 +1117,7 @@ fn helpers_rs(ir: &Ir, crate_name: &str, accounts: Option<&Accounts>) -> TokenSt
                 "MIGRATE_ON_START" => Some("true".to_owned()),
                 "BODY_LIMIT_BYTES" => Some(BODY_LIMIT.to_string()),
                 "LOG_FORMAT" => Some("pretty".to_owned()),
-                #secret
+                #jwt
                 _ => None,
             });
             settings.expect("the test settings are valid")

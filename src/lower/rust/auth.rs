@@ -155,6 +155,8 @@ pub fn auth_rs(ir: &Ir) -> TokenStream {
                 let secret = settings.jwt_secret.as_bytes();
                 let mut validation = Validation::new(Algorithm::HS256);
                 validation.leeway = 5;
+                // A token is not valid before its `nbf`, when it has one.
+                validation.validate_nbf = true;
                 validation.set_required_spec_claims(&["exp", "sub"]);
                 if let Some(issuer) = &settings.jwt_issuer {
                     validation.set_issuer(&[issuer]);
