@@ -116,6 +116,8 @@ struct Accounts {
     password_min: u32,
     /// The role a fresh account holds, if accounts have roles.
     default_role: Option<String>,
+    /// Fields registration must refuse: the key, `@readonly` ones such as the role.
+    managed: Vec<String>,
 }
 
 impl Accounts {
@@ -130,7 +132,15 @@ impl Accounts {
         let password = sample_password(auth.password_min, auth.password_max)?;
         let mut body = Vec::new();
         let mut per_caller = Vec::new();
-        for i in super::auth::register_fields(ir, auth.identity) {
+        let registered = super::auth::register_fields(ir, auth.identity);
+        let managed = entity
+            .fields
+            .iter()
+            .enumerate()
+            .filter(|(i, f)| !registered.contains(i) && f.ty != FieldType::Password)
+            .map(|(_, f)| types::json_name(ir, f))
+            .collect();
+        for i in registered {
             let f = &entity.fields[i];
             if i == auth.login_field || i == auth.password_field {
                 continue;
@@ -180,6 +190,7 @@ impl Accounts {
             password,
             password_min: auth.password_min,
             default_role,
+            managed,
         })
     }
 }
@@ -401,6 +412,10 @@ fn operation_tests(
             }
         });
     }
+    if takes_body && let Some(t) = mass_assignment(ir, resource, op, &path, &sign_in, &token, &name)
+    {
+        tests.push(t);
+    }
     let addresses_record = !resource.singleton
         && matches!(
             op.kind,
@@ -439,6 +454,59 @@ fn operation_tests(
         tests.push(t);
     }
     tests
+}
+
+/// Every server-managed field the operation does not take (keys, `@readonly`, fields set
+/// from the caller, timestamps) is refused by name, whatever its value.
+fn mass_assignment(
+    ir: &Ir,
+    resource: &Resource,
+    op: &Operation,
+    path: &str,
+    sign_in: &TokenStream,
+    token: &TokenStream,
+    name: &dyn Fn(&str) -> syn::Ident,
+) -> Option<TokenStream> {
+    let entity = ir.entity(resource.entity);
+    let taken = op
+        .fields
+        .as_ref()
+        .map(|f| f.value.clone())
+        .unwrap_or_default();
+    let managed: Vec<String> = entity
+        .fields
+        .iter()
+        .enumerate()
+        .filter(|(i, f)| {
+            !taken.contains(i)
+                && (f.flags.primary
+                    || f.flags.readonly
+                    || f.flags.updated_at
+                    || f.auto.is_some()
+                    || op.set.iter().any(|(s, _)| s == i)
+                    || f.origin.as_deref() == Some("timestamps"))
+        })
+        .map(|(_, f)| types::json_name(ir, f))
+        .collect();
+    if managed.is_empty() {
+        return None;
+    }
+    let test = name("refuses_server_managed_fields");
+    let method = op.method.as_str();
+    Some(quote! {
+        #[tokio::test]
+        async fn #test() {
+            let app = TestApp::spawn().await;
+            #sign_in
+            for field in [#(#managed),*] {
+                let mut body = json!({});
+                body[field] = json!("server-managed");
+                let (status, body) = app.send(#method, #path, #token, Some(body)).await;
+                assert_eq!(status, 422, "`{field}` is accepted from the client: {body}");
+                app.assert_error(422, status, &body);
+            }
+        }
+    })
 }
 
 fn list_tests(
@@ -816,6 +884,7 @@ fn auth_rs(a: &Accounts) -> TokenStream {
     };
     let token_field = &a.token_field;
     let id_json = &a.id_json;
+    let managed = &a.managed;
     quote! {
         //! Registration, login and the caller's own record.
 
@@ -853,6 +922,18 @@ fn auth_rs(a: &Accounts) -> TokenStream {
             let (status, unknown_body) = app.send("POST", #login, None, Some(unknown)).await;
             app.assert_error(401, status, &unknown_body);
             assert_eq!(wrong_body, unknown_body, "the answers do not tell which part was wrong");
+        }
+
+        #[tokio::test]
+        async fn registration_refuses_server_managed_fields() {
+            let app = TestApp::spawn().await;
+            for field in [#(#managed),*] {
+                let mut body = TestApp::registration("alice");
+                body[field] = json!("admin");
+                let (status, body) = app.send("POST", #register, None, Some(body)).await;
+                assert_eq!(status, 422, "`{field}` is accepted at registration: {body}");
+                app.assert_error(422, status, &body);
+            }
         }
 
         #[tokio::test]
