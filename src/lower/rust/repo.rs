@@ -308,6 +308,42 @@ fn dialects(ir: &Ir) -> Vec<Dialect> {
     crate::lower::sql::dialects(ir)
 }
 
+/// What a repository function runs on: the pool, or a transaction the service holds so
+/// that several writes land together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum On {
+    Pool,
+    Tx,
+}
+
+impl On {
+    /// The match arm head for dialect `d`, binding `pool` or `tx`.
+    fn arm(self, d: Dialect) -> TokenStream {
+        let v = variant(d);
+        match self {
+            On::Pool => quote!(Database::#v(pool)),
+            On::Tx => quote!(crate::db::Tx::#v(tx)),
+        }
+    }
+
+    fn executor(self) -> TokenStream {
+        match self {
+            On::Pool => quote!(pool),
+            On::Tx => quote!(&mut **tx),
+        }
+    }
+
+    /// Which functions a spec needs on transactions: those whose entity has collection
+    /// writes, since a record and its collections are written together.
+    fn both(spec: &RepoSpec) -> Vec<On> {
+        if spec.writes.is_empty() {
+            vec![On::Pool]
+        } else {
+            vec![On::Pool, On::Tx]
+        }
+    }
+}
+
 fn variant(d: Dialect) -> TokenStream {
     match d {
         Dialect::Postgres => quote!(Postgres),
@@ -437,12 +473,29 @@ pub fn entity_rs(ir: &Ir, id: EntityId, spec: &RepoSpec) -> TokenStream {
             };
             quote!(#doc pub #name: #ty,)
         });
-        let arms = dialects.iter().map(|d| {
-            let v = variant(*d);
-            let from = format_ident!("from_{}", suffix(*d));
-            let binds = bind_fields(ir, entity, &fields, *d, &quote!(new));
-            quote! {
-                Database::#v(pool) => #from(&sqlx::query(INSERT) #(#binds)* .fetch_one(pool).await?)?,
+        let functions = On::both(spec).into_iter().map(|on| {
+            let arms = dialects.iter().map(|d| {
+                let head = on.arm(*d);
+                let executor = on.executor();
+                let from = format_ident!("from_{}", suffix(*d));
+                let binds = bind_fields(ir, entity, &fields, *d, &quote!(new));
+                quote! {
+                    #head => #from(&sqlx::query(INSERT) #(#binds)* .fetch_one(#executor).await?)?,
+                }
+            });
+            match on {
+                On::Pool => quote! {
+                    /// Inserts a row; constraint violations become 409 or 422.
+                    pub async fn insert(db: &Database, new: &New) -> Result<#record, AppError> {
+                        Ok(match db { #(#arms)* })
+                    }
+                },
+                On::Tx => quote! {
+                    /// `insert` within the caller's transaction.
+                    pub async fn insert_in(tx: &mut crate::db::Tx, new: &New) -> Result<#record, AppError> {
+                        Ok(match tx { #(#arms)* })
+                    }
+                },
             }
         });
         quote! {
@@ -454,12 +507,7 @@ pub fn entity_rs(ir: &Ir, id: EntityId, spec: &RepoSpec) -> TokenStream {
                 #(#new_fields)*
             }
 
-            /// Inserts a row; constraint violations become 409 or 422.
-            pub async fn insert(db: &Database, new: &New) -> Result<#record, AppError> {
-                Ok(match db {
-                    #(#arms)*
-                })
-            }
+            #(#functions)*
         }
     });
 
@@ -478,24 +526,36 @@ pub fn entity_rs(ir: &Ir, id: EntityId, spec: &RepoSpec) -> TokenStream {
             q(&pk.column),
             fields.len() + 1
         );
-        let arms = dialects.iter().map(|d| {
-            let v = variant(*d);
-            let from = format_ident!("from_{}", suffix(*d));
-            let binds = bind_fields(ir, entity, &fields, *d, &quote!(record));
-            let key = types::bind_value(ir, &pk.ty, false, *d, quote!(record.#pk_name), false);
-            quote! {
-                Database::#v(pool) => sqlx::query(UPDATE) #(#binds)* .bind(#key).fetch_optional(pool).await?.as_ref().map(#from).transpose()?,
+        let functions = On::both(spec).into_iter().map(|on| {
+            let arms = dialects.iter().map(|d| {
+                let head = on.arm(*d);
+                let executor = on.executor();
+                let from = format_ident!("from_{}", suffix(*d));
+                let binds = bind_fields(ir, entity, &fields, *d, &quote!(record));
+                let key = types::bind_value(ir, &pk.ty, false, *d, quote!(record.#pk_name), false);
+                quote! {
+                    #head => sqlx::query(UPDATE) #(#binds)* .bind(#key).fetch_optional(#executor).await?.as_ref().map(#from).transpose()?,
+                }
+            });
+            match on {
+                On::Pool => quote! {
+                    /// Writes every mutable column of `record`; `None` when the row is gone.
+                    pub async fn update(db: &Database, record: &#record) -> Result<Option<#record>, AppError> {
+                        Ok(match db { #(#arms)* })
+                    }
+                },
+                On::Tx => quote! {
+                    /// `update` within the caller's transaction.
+                    pub async fn update_in(tx: &mut crate::db::Tx, record: &#record) -> Result<Option<#record>, AppError> {
+                        Ok(match tx { #(#arms)* })
+                    }
+                },
             }
         });
         quote! {
             const UPDATE: &str = #sql;
 
-            /// Writes every mutable column of `record`; `None` when the row is gone.
-            pub async fn update(db: &Database, record: &#record) -> Result<Option<#record>, AppError> {
-                Ok(match db {
-                    #(#arms)*
-                })
-            }
+            #(#functions)*
         }
     });
 
@@ -1288,17 +1348,16 @@ fn set_collection_fn(ir: &Ir, key: &crate::ir::Field, c: CollectionId) -> Option
             quote!(row.push_bind(#b);)
         });
         quote! {
-            Database::#v(pool) => {
-                let mut tx = pool.begin().await?;
+            crate::db::Tx::#v(tx) => {
                 for value in values {
                     let mut insert = sqlx::QueryBuilder::new(#create_open);
                     let mut row = insert.separated(", ");
                     #new_key
                     row.push_bind(#value_bind);
                     insert.push(#create_close);
-                    insert.build().execute(&mut *tx).await?;
+                    insert.build().execute(&mut **tx).await?;
                 }
-                sqlx::query(#unlink).bind(#key_bind).execute(&mut *tx).await?;
+                sqlx::query(#unlink).bind(#key_bind).execute(&mut **tx).await?;
                 if !values.is_empty() {
                     let mut link = sqlx::QueryBuilder::new(#link_open);
                     link.push_bind(#key_bind);
@@ -1308,19 +1367,18 @@ fn set_collection_fn(ir: &Ir, key: &crate::ir::Field, c: CollectionId) -> Option
                         list.push_bind(#value_bind);
                     }
                     link.push(")");
-                    link.build().execute(&mut *tx).await?;
+                    link.build().execute(&mut **tx).await?;
                 }
-                tx.commit().await?;
             }
         }
     });
     let doc = format!(
-        " Makes the row's `{name}` exactly `values`, creating missing targets; one transaction."
+        " Makes the row's `{name}` exactly `values`, creating missing targets, within the caller's transaction."
     );
     Some(quote! {
         #[doc = #doc]
-        pub async fn #set(db: &Database, key: &#key_ty, values: &[#value_ty]) -> Result<(), AppError> {
-            match db {
+        pub async fn #set(tx: &mut crate::db::Tx, key: &#key_ty, values: &[#value_ty]) -> Result<(), AppError> {
+            match tx {
                 #(#arms)*
             }
             Ok(())

@@ -1273,8 +1273,10 @@ impl Op<'_> {
         } else {
             let (output, tail) = self.finish(Value::Plain(quote!(record)))?;
             let tail = quote! {
-                let record = repo::insert(&state.db, &new).await?;
+                let mut tx = state.db.begin().await?;
+                let record = repo::insert_in(&mut tx, &new).await?;
                 #(#writes)*
+                tx.commit().await?;
                 #tail
             };
             (output, tail)
@@ -1392,8 +1394,10 @@ impl Op<'_> {
         } else {
             let (output, tail) = self.finish(Value::Plain(quote!(record)))?;
             let tail = quote! {
-                let record = #updated?;
+                let mut tx = state.db.begin().await?;
+                let record = repo::update_in(&mut tx, &record).await?.ok_or(AppError::NotFound)?;
                 #(#writes)*
+                tx.commit().await?;
                 #tail
             };
             (output, tail)
@@ -1478,11 +1482,11 @@ impl Op<'_> {
                 if partial {
                     quote! {
                         if let Some(values) = &input.#name {
-                            repo::#set(&state.db, &record.#pk, values).await?;
+                            repo::#set(&mut tx, &record.#pk, values).await?;
                         }
                     }
                 } else {
-                    quote!(repo::#set(&state.db, &record.#pk, &input.#name).await?;)
+                    quote!(repo::#set(&mut tx, &record.#pk, &input.#name).await?;)
                 }
             })
             .collect()

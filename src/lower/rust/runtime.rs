@@ -478,6 +478,12 @@ pub fn db_rs(ir: &Ir) -> TokenStream {
     let ping_sqlite = sqlite_arm(quote!(
         sqlx::query("SELECT 1").execute(pool).await.map(drop)
     ));
+    let begin_pg = pg_arm(quote!(Ok(Tx::Postgres(pool.begin().await?))));
+    let begin_sqlite = sqlite_arm(quote!(Ok(Tx::Sqlite(pool.begin().await?))));
+    let tx_pg = postgres.then(|| quote!(Postgres(sqlx::Transaction<'static, sqlx::Postgres>),));
+    let tx_sqlite = sqlite.then(|| quote!(Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),));
+    let commit_pg = postgres.then(|| quote!(Tx::Postgres(tx) => tx.commit().await,));
+    let commit_sqlite = sqlite.then(|| quote!(Tx::Sqlite(tx) => tx.commit().await,));
     let close_pg = pg_arm(quote!(pool.close().await));
     let close_sqlite = sqlite_arm(quote!(pool.close().await));
     let pg_imports = postgres.then(|| {
@@ -507,6 +513,22 @@ pub fn db_rs(ir: &Ir) -> TokenStream {
             #sqlite_variant
         }
 
+        /// A transaction on the configured backend; dropped without `commit`, it rolls back.
+        #[derive(Debug)]
+        pub enum Tx {
+            #tx_pg
+            #tx_sqlite
+        }
+
+        impl Tx {
+            pub async fn commit(self) -> Result<(), sqlx::Error> {
+                match self {
+                    #commit_pg
+                    #commit_sqlite
+                }
+            }
+        }
+
         impl Database {
             pub async fn connect(settings: &Settings) -> Result<Self, sqlx::Error> {
                 #pg_connect
@@ -519,6 +541,14 @@ pub fn db_rs(ir: &Ir) -> TokenStream {
                 match self {
                     #migrate_pg
                     #migrate_sqlite
+                }
+            }
+
+            /// Starts a transaction: writes through it land together or not at all.
+            pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+                match self {
+                    #begin_pg
+                    #begin_sqlite
                 }
             }
 
