@@ -49,3 +49,64 @@ fn every_generated_file_says_it_is_generated() {
         "the checkout handler is a user-owned file"
     );
 }
+
+/// Soft-deleted rows leave the collections and counts shown with their parent.
+#[test]
+fn collections_and_counts_leave_out_soft_deleted_rows() {
+    let spec = r#"service shelf {
+  version      = "1.0.0"
+  databases    = [sqlite]
+  database_url = env("DATABASE_URL", "sqlite://shelf.db")
+  default_rate = reads
+}
+
+use std.types
+use std.mixins
+
+rate reads {
+  limit  = 100
+  window = 1m
+  key    = ip
+}
+
+entity Shelf {
+  include uuid_id
+  name:  Name
+  books: many Book
+  include timestamps
+}
+
+entity Book {
+  include uuid_id
+  shelf: ref Shelf @on_delete(cascade)
+  title: Title
+  include timestamps
+  include soft_delete
+}
+
+resource shelves: Shelf at "/shelves" {
+  computed {
+    book_count = count(books)
+  }
+
+  get {
+    auth = public
+  }
+}
+"#;
+    let c = svcc::compile_text("shelf.svc", spec, &svcc::load::MemoryFs::default());
+    let rendered = svcc::diagnostics::render_plain(&c.sources, &c.diagnostics);
+    assert!(!c.has_errors(), "{rendered}");
+    let output = svcc::lower::rust::lower(&c.ir, "shelf.svc").unwrap().output;
+    let repos: String = output
+        .iter()
+        .filter(|(path, _)| path.starts_with("src/repo/"))
+        .map(|(_, file)| file.contents.as_str())
+        .collect();
+    assert!(
+        repos.contains(
+            r#"COUNT(*) FROM \"books\" WHERE \"deleted_at\" IS NULL AND \"shelf_id\" IN ("#
+        ),
+        "{repos}"
+    );
+}

@@ -1058,7 +1058,8 @@ fn batch_items(
         ));
     }
     for c in &spec.collections {
-        let (Some((from, near)), Some(value)) = (collection_rows(ir, *c), collection_value(ir, *c))
+        let (Some((from, near, live)), Some(value)) =
+            (collection_rows(ir, *c), collection_value(ir, *c))
         else {
             continue;
         };
@@ -1067,7 +1068,7 @@ fn batch_items(
         let value_ty = types::value_type(ir, &value_field.ty);
         let name = &ir.collection(*c).name;
         let sql = format!(
-            "SELECT {near_col}, {val_col} FROM {from} WHERE {near_col} IN (",
+            "SELECT {near_col}, {val_col} FROM {from} WHERE {live}{near_col} IN (",
             near_col = near.0,
             val_col = value.0,
         );
@@ -1103,13 +1104,13 @@ fn batch_items(
         out.extend(set_secret_fn(ir, entity, pk, *field, live));
     }
     for c in &spec.counts {
-        let Some((from, near)) = collection_rows(ir, *c) else {
+        let Some((from, near, live)) = collection_rows(ir, *c) else {
             continue;
         };
         let near_field = required(near.1);
         let name = &ir.collection(*c).name;
         let sql = format!(
-            "SELECT {near_col}, COUNT(*) FROM {from} WHERE {near_col} IN (",
+            "SELECT {near_col}, COUNT(*) FROM {from} WHERE {live}{near_col} IN (",
             near_col = near.0
         );
         let doc = format!(" How many `{name}` each of these rows has; rows with none are absent.");
@@ -1138,14 +1139,26 @@ fn batch_items(
 
 /// Where a collection's rows come from: the `FROM` clause, and the column (and field)
 /// that points at the owner. Many-to-many joins alias the join `j` and the target `t`.
-fn collection_rows(ir: &Ir, c: CollectionId) -> Option<(String, (String, &crate::ir::Field))> {
+/// The rows of a collection: the `FROM` clause, the column (and field) naming the owning
+/// row, and the condition, ending in `AND`, that leaves soft-deleted targets out.
+fn collection_rows(
+    ir: &Ir,
+    c: CollectionId,
+) -> Option<(String, (String, &crate::ir::Field), String)> {
     let collection = ir.collection(c);
+    let target = ir.entity(collection.target);
+    let live = |qualifier: &str| {
+        target
+            .soft_delete
+            .map(|i| format!("{qualifier}{} IS NULL AND ", q(&target.fields[i].column)))
+            .unwrap_or_default()
+    };
     match &collection.kind {
         CollectionKind::Inverse { relation } => {
             let r = ir.relation(*relation);
             let target = ir.entity(r.from);
             let fk = &target.fields[r.field];
-            Some((q(&target.table), (q(&fk.column), fk)))
+            Some((q(&target.table), (q(&fk.column), fk), live("")))
         }
         CollectionKind::ManyToMany { through, near, far } => {
             let join = ir.entity(*through);
@@ -1163,6 +1176,7 @@ fn collection_rows(ir: &Ir, c: CollectionId) -> Option<(String, (String, &crate:
             Some((
                 from,
                 (format!("\"j\".{}", q(&near_field.column)), near_field),
+                live("\"t\"."),
             ))
         }
     }
