@@ -379,15 +379,12 @@ fn operation_tests(
     };
     let mut tests = Vec::new();
     if !rule.is_public() {
-        let test = name("requires_sign_in");
-        tests.push(quote! {
-            #[tokio::test]
-            async fn #test() {
-                let app = TestApp::spawn().await;
-                let (status, body) = app.send(#method, #path, None, #empty_body).await;
-                app.assert_error(401, status, &body);
-            }
-        });
+        tests.push(error_test(
+            &name("requires_sign_in"),
+            &quote!(),
+            &quote!(app.send(#method, #path, None, #empty_body)),
+            401,
+        ));
     }
     // From here on the caller is signed in when the service has accounts.
     let (sign_in, token) = match accounts {
@@ -400,17 +397,13 @@ fn operation_tests(
     };
     let role = accounts.and_then(|a| a.default_role.as_deref());
     if takes_body {
-        let test = name("rejects_unknown_fields");
-        tests.push(quote! {
-            #[tokio::test]
-            async fn #test() {
-                let app = TestApp::spawn().await;
-                #sign_in
-                let unknown = json!({ "svccNoSuchField": true });
-                let (status, body) = app.send(#method, #path, #token, Some(unknown)).await;
-                app.assert_error(422, status, &body);
-            }
-        });
+        let unknown = quote!(Some(json!({ "svccNoSuchField": true })));
+        tests.push(error_test(
+            &name("rejects_unknown_fields"),
+            &sign_in,
+            &quote!(app.send(#method, #path, #token, #unknown)),
+            422,
+        ));
     }
     if takes_body && let Some(t) = mass_assignment(ir, resource, op, &path, &sign_in, &token, &name)
     {
@@ -422,16 +415,12 @@ fn operation_tests(
             OpKind::Get | OpKind::Delete | OpKind::Action | OpKind::Link
         );
     if addresses_record {
-        let test = name("answers_404_for_a_missing_record");
-        tests.push(quote! {
-            #[tokio::test]
-            async fn #test() {
-                let app = TestApp::spawn().await;
-                #sign_in
-                let (status, body) = app.send(#method, #path, #token, None).await;
-                app.assert_error(404, status, &body);
-            }
-        });
+        tests.push(error_test(
+            &name("answers_404_for_a_missing_record"),
+            &sign_in,
+            &quote!(app.send(#method, #path, #token, None)),
+            404,
+        ));
     }
     if resource.singleton && op.kind == OpKind::Get && accounts.is_some() {
         let test = name("answers_the_caller");
@@ -509,6 +498,24 @@ fn mass_assignment(
     })
 }
 
+/// A test that one request, after `sign_in`, answers `status` in the error format.
+fn error_test(
+    test: &syn::Ident,
+    sign_in: &TokenStream,
+    request: &TokenStream,
+    status: u16,
+) -> TokenStream {
+    quote! {
+        #[tokio::test]
+        async fn #test() {
+            let app = TestApp::spawn().await;
+            #sign_in
+            let (status, body) = #request.await;
+            app.assert_error(#status, status, &body);
+        }
+    }
+}
+
 fn list_tests(
     op: &Operation,
     rule: &AuthRule,
@@ -529,39 +536,36 @@ fn list_tests(
         Ok(None) => 200,
         Err(_) => return tests,
     };
-    let test = name(if expected == 200 {
-        "answers_an_empty_page"
-    } else {
-        "refuses_callers_without_the_role"
-    });
-    let check = if expected == 200 {
-        quote!(assert_eq!(status, 200, "{body}");)
-    } else {
-        quote!(app.assert_error(403, status, &body);)
-    };
-    tests.push(quote! {
-        #[tokio::test]
-        async fn #test() {
-            let app = TestApp::spawn().await;
-            #sign_in
-            let (status, body) = app.send("GET", #path, #token, None).await;
-            #check
-        }
-    });
-    if let Some(max) = op.list.as_ref().and_then(|l| l.max_page_size)
-        && expected == 200
-    {
-        let test = name("caps_the_page_size");
-        let too_big = format!("{path}?limit={}", u64::from(max) + 1);
+    let request = quote!(app.send("GET", #path, #token, None));
+    if expected == 200 {
+        let test = name("answers_an_empty_page");
         tests.push(quote! {
             #[tokio::test]
             async fn #test() {
                 let app = TestApp::spawn().await;
                 #sign_in
-                let (status, body) = app.send("GET", #too_big, #token, None).await;
-                app.assert_error(422, status, &body);
+                let (status, body) = #request.await;
+                assert_eq!(status, 200, "{body}");
             }
         });
+    } else {
+        tests.push(error_test(
+            &name("refuses_callers_without_the_role"),
+            sign_in,
+            &request,
+            403,
+        ));
+    }
+    if let Some(max) = op.list.as_ref().and_then(|l| l.max_page_size)
+        && expected == 200
+    {
+        let too_big = format!("{path}?limit={}", u64::from(max) + 1);
+        tests.push(error_test(
+            &name("caps_the_page_size"),
+            sign_in,
+            &quote!(app.send("GET", #too_big, #token, None)),
+            422,
+        ));
     }
     tests
 }
