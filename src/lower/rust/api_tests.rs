@@ -505,6 +505,7 @@ fn error_test(
     request: &TokenStream,
     status: u16,
 ) -> TokenStream {
+    let status = proc_macro2::Literal::u16_unsuffixed(status);
     quote! {
         #[tokio::test]
         async fn #test() {
