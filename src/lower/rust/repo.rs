@@ -389,6 +389,14 @@ pub fn insert_fields(entity: &Entity) -> Vec<usize> {
 
 /// Columns an update writes: everything but the key, immutable fields, password hashes and
 /// the soft-delete marker.
+/// The `updated_at` field an update compares before it writes, if the entity has one.
+pub fn update_guard(entity: &Entity) -> Option<&crate::ir::Field> {
+    entity
+        .fields
+        .iter()
+        .find(|f| f.flags.updated_at && f.ty == FieldType::Timestamp && !f.optional)
+}
+
 pub fn update_fields(entity: &Entity) -> Vec<usize> {
     types::record_fields(entity)
         .filter(|(i, f)| {
@@ -520,12 +528,25 @@ pub fn entity_rs(ir: &Ir, id: EntityId, spec: &RepoSpec) -> TokenStream {
             .enumerate()
             .map(|(n, i)| format!("{} = ${}", q(&entity.fields[*i].column), n + 1))
             .collect();
+        // With an `updated_at` column the write is a compare-and-swap on the value the
+        // caller read, so a concurrent update is detected instead of silently overwritten.
+        let guard = update_guard(entity);
+        let guard_sql = guard
+            .map(|f| format!(" AND {} = ${}", q(&f.column), fields.len() + 2))
+            .unwrap_or_default();
         let sql = format!(
-            "UPDATE {table} SET {} WHERE {} = ${}{live} RETURNING {select_list}",
+            "UPDATE {table} SET {} WHERE {} = ${}{live}{guard_sql} RETURNING {select_list}",
             sets.join(", "),
             q(&pk.column),
             fields.len() + 1
         );
+        let (seen_param, doc) = match guard {
+            Some(_) => (
+                quote!(seen: &chrono::DateTime<chrono::Utc>,),
+                " Writes every mutable column of `record` if the row still has the `updated_at` the caller `seen`; `None` when the row is gone or changed since.",
+            ),
+            None => (quote!(), " Writes every mutable column of `record`; `None` when the row is gone."),
+        };
         let functions = On::both(spec).into_iter().map(|on| {
             let arms = dialects.iter().map(|d| {
                 let head = on.arm(*d);
@@ -533,20 +554,24 @@ pub fn entity_rs(ir: &Ir, id: EntityId, spec: &RepoSpec) -> TokenStream {
                 let from = format_ident!("from_{}", suffix(*d));
                 let binds = bind_fields(ir, entity, &fields, *d, &quote!(record));
                 let key = types::bind_value(ir, &pk.ty, false, *d, quote!(record.#pk_name), false);
+                let seen = guard.map(|f| {
+                    let b = types::bind_value(ir, &f.ty, false, *d, quote!(seen), true);
+                    quote!(.bind(#b))
+                });
                 quote! {
-                    #head => sqlx::query(UPDATE) #(#binds)* .bind(#key).fetch_optional(#executor).await?.as_ref().map(#from).transpose()?,
+                    #head => sqlx::query(UPDATE) #(#binds)* .bind(#key) #seen .fetch_optional(#executor).await?.as_ref().map(#from).transpose()?,
                 }
             });
             match on {
                 On::Pool => quote! {
-                    /// Writes every mutable column of `record`; `None` when the row is gone.
-                    pub async fn update(db: &Database, record: &#record) -> Result<Option<#record>, AppError> {
+                    #[doc = #doc]
+                    pub async fn update(db: &Database, record: &#record, #seen_param) -> Result<Option<#record>, AppError> {
                         Ok(match db { #(#arms)* })
                     }
                 },
                 On::Tx => quote! {
                     /// `update` within the caller's transaction.
-                    pub async fn update_in(tx: &mut crate::db::Tx, record: &#record) -> Result<Option<#record>, AppError> {
+                    pub async fn update_in(tx: &mut crate::db::Tx, record: &#record, #seen_param) -> Result<Option<#record>, AppError> {
                         Ok(match tx { #(#arms)* })
                     }
                 },

@@ -1384,10 +1384,24 @@ impl Op<'_> {
         let input_ty = format_ident!("{}Input", type_ident(&self.op.name));
         let body_ty = format_ident!("{}Body", type_ident(&self.op.name));
         let writes = self.collection_writes(mode == Mode::Patch);
+        // A guarded update that matches no row lost a race: the row changed or went away
+        // after it was read.
+        let guard = repo::update_guard(self.entity).map(|f| ident(&f.name));
+        let (seen, seen_arg, missing) = match &guard {
+            Some(field) => (
+                quote!(let seen = record.#field;),
+                quote!(&seen),
+                quote!(AppError::Conflict(
+                    "the record changed while this request was applied; read it again and retry"
+                        .to_owned()
+                )),
+            ),
+            None => (quote!(), quote!(), quote!(AppError::NotFound)),
+        };
         let updated = quote!(
-            repo::update(&state.db, &record)
+            repo::update(&state.db, &record, #seen_arg)
                 .await?
-                .ok_or(AppError::NotFound)
+                .ok_or(#missing)
         );
         let (output, tail) = if writes.is_empty() {
             self.finish(Value::Fallible(updated))?
@@ -1395,7 +1409,7 @@ impl Op<'_> {
             let (output, tail) = self.finish(Value::Plain(quote!(record)))?;
             let tail = quote! {
                 let mut tx = state.db.begin().await?;
-                let record = repo::update_in(&mut tx, &record).await?.ok_or(AppError::NotFound)?;
+                let record = repo::update_in(&mut tx, &record, #seen_arg).await?.ok_or(#missing)?;
                 #(#writes)*
                 tx.commit().await?;
                 #tail
@@ -1406,6 +1420,7 @@ impl Op<'_> {
             #load
             #authorize
             let mut record = record;
+            #seen
             #(#lookups)*
             #(#assigns)*
             #tail
