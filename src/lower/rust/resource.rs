@@ -1352,7 +1352,10 @@ impl Op<'_> {
                 assigns.push(quote!(record.#name = chrono::Utc::now();));
             }
         }
-        // A new password is hashed and stored by its own statement; records never hold it.
+        // A new password is hashed and stored by its own statement once the record is
+        // written (storing it first would change `updated_at` under the guarded update);
+        // records never hold it.
+        let mut secrets = Vec::new();
         let pk_name = types::primary_key(entity).map(|f| ident(&f.name));
         for i in fields
             .iter()
@@ -1365,7 +1368,7 @@ impl Op<'_> {
                 let hash = crate::auth::hash_password(password).await?;
                 repo::#set(&state.db, &record.#pk_name, &hash).await?;
             };
-            assigns.push(if mode == Mode::Patch {
+            secrets.push(if mode == Mode::Patch {
                 quote! {
                     if let Some(password) = input.#name {
                         #store
@@ -1403,18 +1406,21 @@ impl Op<'_> {
                 .await?
                 .ok_or(#missing)
         );
-        let (output, tail) = if writes.is_empty() {
+        let (output, tail) = if writes.is_empty() && secrets.is_empty() {
             self.finish(Value::Fallible(updated))?
         } else {
             let (output, tail) = self.finish(Value::Plain(quote!(record)))?;
-            let tail = quote! {
-                let mut tx = state.db.begin().await?;
-                let record = repo::update_in(&mut tx, &record, #seen_arg).await?.ok_or(#missing)?;
-                #(#writes)*
-                tx.commit().await?;
-                #tail
+            let write = if writes.is_empty() {
+                quote!(let record = #updated?;)
+            } else {
+                quote! {
+                    let mut tx = state.db.begin().await?;
+                    let record = repo::update_in(&mut tx, &record, #seen_arg).await?.ok_or(#missing)?;
+                    #(#writes)*
+                    tx.commit().await?;
+                }
             };
-            (output, tail)
+            (output, quote!(#write #(#secrets)* #tail))
         };
         let body = quote! {
             #load
