@@ -143,17 +143,13 @@ pub fn cache_rs(ir: &Ir) -> Option<TokenStream> {
         }
 
         impl Cache {
-            /// In-process caches, or a connection to the shared Redis store.
-            pub async fn connect(redis_url: Option<&str>) -> Result<Self, redis::RedisError> {
-                let redis = match redis_url {
-                    Some(url) => Some(ConnectionManager::new(redis::Client::open(url)?).await?),
-                    None => None,
-                };
+            /// Caches in process, or in the shared Redis store when given one.
+            pub fn new(redis: Option<ConnectionManager>) -> Self {
                 let local = POLICIES
                     .iter()
                     .map(|p| moka::future::Cache::builder().max_capacity(10_000).time_to_live(p.ttl).build())
                     .collect();
-                Ok(Cache { local, redis })
+                Cache { local, redis }
             }
 
             /// The fresh body stored under `key`, if any.
@@ -190,12 +186,6 @@ pub fn cache_rs(ir: &Ir) -> Option<TokenStream> {
                 if let Err(err) = stored {
                     tracing::error!(error = %err, policy = POLICIES[policy].name, "cache unavailable");
                 }
-            }
-
-            /// Whether the shared store answers; `None` when caches are kept in process.
-            pub async fn ping(&self) -> Option<Result<(), redis::RedisError>> {
-                let mut redis = self.redis.clone()?;
-                Some(redis::cmd("PING").query_async::<()>(&mut redis).await)
             }
 
             /// Drops every entry of the policy, on this instance and, with Redis, on all.

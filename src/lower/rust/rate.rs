@@ -253,14 +253,10 @@ pub fn rate_rs(ir: &Ir) -> Option<TokenStream> {
         }
 
         impl Limiter {
-            /// In-process counters, or a connection to the shared Redis store.
-            pub async fn connect(redis_url: Option<&str>) -> Result<Self, redis::RedisError> {
-                let redis = match redis_url {
-                    Some(url) => Some(ConnectionManager::new(redis::Client::open(url)?).await?),
-                    None => None,
-                };
+            /// Counters in process, or in the shared Redis store when given one.
+            pub fn new(redis: Option<ConnectionManager>) -> Self {
                 let local = POLICIES.iter().map(local_counter).collect();
-                Ok(Limiter { local, redis, started: Instant::now() })
+                Limiter { local, redis, started: Instant::now() }
             }
 
             /// Counts one request of `client` against policy `index`.
@@ -319,12 +315,6 @@ pub fn rate_rs(ir: &Ir) -> Option<TokenStream> {
                         }
                     }
                 }
-            }
-
-            /// Whether the shared store answers; `None` when limits are kept in process.
-            pub async fn ping(&self) -> Option<Result<(), redis::RedisError>> {
-                let mut redis = self.redis.clone()?;
-                Some(redis::cmd("PING").query_async::<()>(&mut redis).await)
             }
         }
 

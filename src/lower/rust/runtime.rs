@@ -579,6 +579,38 @@ pub fn state_rs(ir: &Ir) -> TokenStream {
         .then(|| quote!(pub limiter: Arc<crate::rate::Limiter>,));
     let cache =
         (!super::cache::used(ir).is_empty()).then(|| quote!(pub cache: Arc<crate::cache::Cache>,));
+    let (redis_field, redis) = if uses_redis(ir) {
+        (
+            quote! {
+                /// The one Redis connection rate limits and caches share, when `REDIS_URL` is set.
+                pub redis: Option<Redis>,
+            },
+            quote! {
+                /// A multiplexed Redis connection that reconnects by itself; cheap to clone.
+                #[derive(Clone)]
+                pub struct Redis(pub redis::aio::ConnectionManager);
+
+                impl std::fmt::Debug for Redis {
+                    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        f.debug_struct("Redis").finish_non_exhaustive()
+                    }
+                }
+
+                impl Redis {
+                    pub async fn connect(url: &str) -> Result<Self, redis::RedisError> {
+                        Ok(Redis(redis::aio::ConnectionManager::new(redis::Client::open(url)?).await?))
+                    }
+
+                    /// A round trip, for readiness.
+                    pub async fn ping(&self) -> Result<(), redis::RedisError> {
+                        redis::cmd("PING").query_async::<()>(&mut self.0.clone()).await
+                    }
+                }
+            },
+        )
+    } else {
+        (quote!(), quote!())
+    };
     quote! {
         //! Shared handles every request can reach; cheap to clone.
 
@@ -594,20 +626,18 @@ pub fn state_rs(ir: &Ir) -> TokenStream {
             #jwt
             #limiter
             #cache
+            #redis_field
         }
+
+        #redis
     }
 }
 
 pub fn health_rs(ir: &Ir) -> TokenStream {
-    let store = if super::rate::used(ir).is_empty() {
-        quote!(cache)
-    } else {
-        quote!(limiter)
-    };
     let redis = uses_redis(ir).then(|| {
         quote! {
-            if let Some(result) = state.#store.ping().await {
-                record(&mut checks, "redis", result.map_err(|err| err.to_string()));
+            if let Some(redis) = &state.redis {
+                record(&mut checks, "redis", redis.ping().await.map_err(|err| err.to_string()));
             }
         }
     });
@@ -802,7 +832,7 @@ pub fn startup_rs(ir: &Ir) -> TokenStream {
     } else {
         (
             quote! {
-                let limiter = Arc::new(crate::rate::Limiter::connect(settings.redis_url.as_deref()).await?);
+                let limiter = Arc::new(crate::rate::Limiter::new(redis.as_ref().map(|r| r.0.clone())));
                 crate::rate::forget_idle_clients(&limiter);
             },
             quote!(limiter,),
@@ -812,9 +842,22 @@ pub fn startup_rs(ir: &Ir) -> TokenStream {
         (quote!(), quote!())
     } else {
         (
-            quote!(let cache = Arc::new(crate::cache::Cache::connect(settings.redis_url.as_deref()).await?);),
+            quote!(let cache = Arc::new(crate::cache::Cache::new(redis.as_ref().map(|r| r.0.clone())));),
             quote!(cache,),
         )
+    };
+    let (connect_redis, redis_field) = if uses_redis(ir) {
+        (
+            quote! {
+                let redis = match settings.redis_url.as_deref() {
+                    Some(url) => Some(crate::state::Redis::connect(url).await?),
+                    None => None,
+                };
+            },
+            quote!(redis,),
+        )
+    } else {
+        (quote!(), quote!())
     };
     let redis_error = uses_redis(ir).then(|| {
         quote! {
@@ -868,9 +911,10 @@ pub fn startup_rs(ir: &Ir) -> TokenStream {
                 }
                 let shutdown_timeout = settings.shutdown_timeout;
                 #jwt
+                #connect_redis
                 #limiter
                 #cache
-                let state = AppState { db: db.clone(), settings: Arc::new(settings), #jwt_field #limiter_field #cache_field };
+                let state = AppState { db: db.clone(), settings: Arc::new(settings), #jwt_field #limiter_field #cache_field #redis_field };
                 Ok(Self { listener, router: crate::http::router(state), db, shutdown_timeout })
             }
 
