@@ -5,12 +5,15 @@
 //! fields rejected, a missing record is 404, the page size is capped) plus a create round
 //! trip wherever svcc can build a valid body from the field constraints.
 
+use std::cell::Cell;
+
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use serde_json::{Value, json};
 
 use super::authz;
 use super::config::{self, env_vars};
+use super::repo;
 use super::types::{self, ident};
 use super::view::{self, Shape};
 use crate::ir::{
@@ -26,6 +29,7 @@ const MISSING_UUID: &str = "00000000-0000-4000-8000-000000000000";
 /// operations that were not generated (they answer 501 and get no tests).
 pub fn files(ir: &Ir, crate_name: &str, skipped: &[Vec<usize>]) -> Vec<(String, TokenStream)> {
     let accounts = Accounts::of(ir);
+    let uses = Uses::default();
     let mut modules = vec![format_ident!("health")];
     let mut files = vec![(
         "tests/api/health.rs".to_string(),
@@ -33,7 +37,7 @@ pub fn files(ir: &Ir, crate_name: &str, skipped: &[Vec<usize>]) -> Vec<(String, 
     )];
     if let Some(a) = &accounts {
         modules.push(format_ident!("auth"));
-        files.push(("tests/api/auth.rs".into(), auth_rs(a)));
+        files.push(("tests/api/auth.rs".into(), auth_rs(a, crate_name)));
     }
     let limits = rate_tests(ir, skipped, accounts.as_ref());
     if !limits.is_empty() {
@@ -49,12 +53,20 @@ pub fn files(ir: &Ir, crate_name: &str, skipped: &[Vec<usize>]) -> Vec<(String, 
     }
     for (i, r) in ir.resources.iter().enumerate() {
         let id = ResourceId(crate::ir::id32(i));
+        let target = Target {
+            uses: &uses,
+            accounts: accounts.as_ref(),
+            krate: ident(crate_name),
+            updatable: r.operations.iter().enumerate().any(|(n, op)| {
+                op.kind == OpKind::Update && !skipped.get(i).is_some_and(|s| s.contains(&n))
+            }),
+        };
         let tests: Vec<TokenStream> = r
             .operations
             .iter()
             .enumerate()
             .filter(|(n, _)| !skipped.get(i).is_some_and(|s| s.contains(n)))
-            .flat_map(|(_, op)| operation_tests(ir, id, op, accounts.as_ref()))
+            .flat_map(|(_, op)| operation_tests(ir, id, op, &target))
             .collect();
         if tests.is_empty() {
             continue;
@@ -78,7 +90,7 @@ pub fn files(ir: &Ir, crate_name: &str, skipped: &[Vec<usize>]) -> Vec<(String, 
     }
     files.push((
         "tests/api/helpers.rs".into(),
-        helpers_rs(ir, crate_name, accounts.as_ref()),
+        helpers_rs(ir, crate_name, accounts.as_ref(), &uses),
     ));
     files.push((
         "tests/api/main.rs".into(),
@@ -118,6 +130,10 @@ struct Accounts {
     default_role: Option<String>,
     /// Fields registration must refuse: the key, `@readonly` ones such as the role.
     managed: Vec<String>,
+    /// The role field's JSON name, when accounts have roles.
+    role_json: Option<String>,
+    /// The roles other than the default, which tests grant through the operator command.
+    other_roles: Vec<String>,
 }
 
 impl Accounts {
@@ -173,6 +189,17 @@ impl Accounts {
                 Some(Default::Value(crate::ir::Value::Str(s))) => Some(s.clone()),
                 _ => None,
             });
+        let role = auth.role_field.map(|r| &entity.fields[r]);
+        let other_roles = match role.map(|f| &f.ty) {
+            Some(FieldType::Enum(e)) => ir
+                .enum_(*e)
+                .variants
+                .iter()
+                .filter(|v| Some(*v) != default_role.as_ref())
+                .cloned()
+                .collect(),
+            _ => Vec::new(),
+        };
         Some(Accounts {
             register: path("register"),
             login: path("login"),
@@ -191,6 +218,8 @@ impl Accounts {
             password_min: auth.password_min,
             default_role,
             managed,
+            role_json: role.map(|f| types::json_name(ir, f)),
+            other_roles,
         })
     }
 }
@@ -219,7 +248,8 @@ fn needs_value(f: &Field) -> bool {
 /// A sample JSON value that passes every check the generated service makes on `f`, or
 /// `None` when svcc cannot be sure of one (references, CHECK expressions).
 fn sample(ir: &Ir, f: &Field) -> Option<Value> {
-    if !f.checks.is_empty() {
+    // A reference needs a row to point at; storage_type would make it a plain key.
+    if !f.checks.is_empty() || matches!(f.ty, FieldType::Ref(_)) {
         return None;
     }
     let value = match types::storage_type(ir, &f.ty) {
@@ -357,13 +387,31 @@ fn member_passes(rule: &AuthRule, role: Option<&str>, owned: &[usize]) -> Option
     })
 }
 
+/// What the tests of a resource may call in the crate beyond its HTTP API.
+struct Target<'a> {
+    krate: syn::Ident,
+    /// The resource updates records, so its repo has a guarded `update`.
+    updatable: bool,
+    uses: &'a Uses,
+    accounts: Option<&'a Accounts>,
+}
+
+/// Helpers only some specs' tests call: the others are left out of `helpers.rs`, where
+/// an unused function is a warning.
+#[derive(Default)]
+struct Uses {
+    sign_up_as: Cell<bool>,
+    database: Cell<bool>,
+}
+
 /// The tests of one operation.
 fn operation_tests(
     ir: &Ir,
     resource_id: ResourceId,
     op: &Operation,
-    accounts: Option<&Accounts>,
+    target: &Target,
 ) -> Vec<TokenStream> {
+    let accounts = target.accounts;
     let resource = ir.resource(resource_id);
     let Some(rule) = op.auth.as_ref().map(|a| &a.value) else {
         return Vec::new();
@@ -437,10 +485,12 @@ fn operation_tests(
     if op.kind == OpKind::List && resource.parents.is_empty() && !resource.singleton {
         tests.extend(list_tests(op, rule, role, &path, &sign_in, &token, &name));
     }
-    if op.kind == OpKind::Create
-        && let Some(t) = create_round_trip(ir, resource_id, op, rule, role, &sign_in, &token)
-    {
-        tests.push(t);
+    if op.kind == OpKind::Create {
+        tests.extend(
+            create_round_trip(ir, resource_id, op, rule, &sign_in, &token, target)
+                .into_iter()
+                .flatten(),
+        );
     }
     tests
 }
@@ -578,10 +628,11 @@ fn create_round_trip(
     resource_id: ResourceId,
     op: &Operation,
     rule: &AuthRule,
-    role: Option<&str>,
     sign_in: &TokenStream,
     token: &TokenStream,
-) -> Option<TokenStream> {
+    target: &Target,
+) -> Option<Vec<TokenStream>> {
+    let accounts = target.accounts;
     let resource = ir.resource(resource_id);
     let entity = ir.entity(resource.entity);
     if !resource.parents.is_empty()
@@ -589,10 +640,24 @@ fn create_round_trip(
         || !op.collections.is_empty()
         || op.status == 204
         || authz::caller_only(rule).ok()?.is_none()
-        || member_passes(rule, role, &[]) != Some(true)
     {
         return None;
     }
+    // A fresh account when it may create, else one granted a role that may.
+    let default_role = accounts.and_then(|a| a.default_role.as_deref());
+    let (role, sign_in) = if member_passes(rule, default_role, &[]) == Some(true) {
+        (default_role, sign_in.clone())
+    } else {
+        let granted = accounts?
+            .other_roles
+            .iter()
+            .find(|r| member_passes(rule, Some(r.as_str()), &[]) == Some(true))?;
+        target.uses.sign_up_as.set(true);
+        (
+            Some(granted.as_str()),
+            quote!(let token = app.sign_up_as("alice", #granted).await;),
+        )
+    };
     let mut body = serde_json::Map::new();
     for i in op
         .fields
@@ -655,14 +720,65 @@ fn create_round_trip(
                 assert_eq!(read, created, "a record reads back as it was created");
             })
         });
+    let create = quote! {
+        let app = TestApp::spawn().await;
+        #sign_in
+        let (status, created) = app.send("POST", #create_path, #token, Some(#body)).await;
+        assert_eq!(status, #status, "{created}");
+    };
+    let mut tests = vec![quote! {
+        #[tokio::test]
+        async fn #test() {
+            #create
+            #read_back
+        }
+    }];
+    if view::shape_of(ir, resource_id, op) == Shape::Record {
+        tests.extend(stale_update(ir, resource, &create, target));
+    }
+    Some(tests)
+}
+
+/// Two writers read the same version and both update it: the second write must be refused
+/// (the repo's compare-and-swap on `updated_at`), which the service answers with 409.
+fn stale_update(
+    ir: &Ir,
+    resource: &Resource,
+    create: &TokenStream,
+    target: &Target,
+) -> Option<TokenStream> {
+    let entity = ir.entity(resource.entity);
+    repo::update_guard(entity)?;
+    if !target.updatable {
+        return None;
+    }
+    let lookup = &entity.fields[resource.key];
+    let key = types::json_name(ir, lookup);
+    let key_type = types::value_type(ir, &lookup.ty);
+    let krate = &target.krate;
+    let repo = repo::module(ir, resource.entity);
+    let find = repo::find_fn(entity, resource.key);
+    let envelope = resource.envelope.as_ref().map(|e| quote!([#e]));
+    let test = format_ident!("{}_refuses_a_stale_update", resource.name);
+    target.uses.database.set(true);
     Some(quote! {
         #[tokio::test]
         async fn #test() {
-            let app = TestApp::spawn().await;
-            #sign_in
-            let (status, created) = app.send("POST", #create_path, #token, Some(#body)).await;
-            assert_eq!(status, #status, "{created}");
-            #read_back
+            use #krate::repo::#repo::{#find, update};
+
+            #create
+            let key: #key_type = serde_json::from_value(created #envelope [#key].clone()).expect("the key of the new record");
+            let db = app.database().await;
+            let read = #find(&db, &key).await.expect("reads").expect("the record exists");
+            let seen = read.updated_at;
+            let mut first = read.clone();
+            first.updated_at = seen + chrono::Duration::seconds(1);
+            let mut second = read;
+            second.updated_at = seen + chrono::Duration::seconds(2);
+            let won = update(&db, &first, &seen).await.expect("the first update runs");
+            assert!(won.is_some(), "the first writer wins");
+            let lost = update(&db, &second, &seen).await.expect("the second update runs");
+            assert!(lost.is_none(), "a write based on a stale read is refused");
         }
     })
 }
@@ -870,7 +986,7 @@ fn health_rs(ir: &Ir, crate_name: &str, accounts: Option<&Accounts>) -> TokenStr
 }
 
 /// `tests/api/auth.rs`: registration, login and `me`, with their failure modes.
-fn auth_rs(a: &Accounts) -> TokenStream {
+fn auth_rs(a: &Accounts, crate_name: &str) -> TokenStream {
     let Accounts {
         register,
         login,
@@ -890,6 +1006,31 @@ fn auth_rs(a: &Accounts) -> TokenStream {
     let token_field = &a.token_field;
     let id_json = &a.id_json;
     let managed = &a.managed;
+    let granted = a.role_json.as_ref().zip(a.other_roles.first());
+    let grant_role = granted.map(|(role_json, role)| {
+        let krate = ident(crate_name);
+        quote! {
+            #[tokio::test]
+            async fn the_operator_command_grants_a_role() {
+                use #krate::admin::{AdminError, grant_role};
+
+                let app = TestApp::spawn().await;
+                app.sign_up("alice").await;
+                let alice = TestApp::login_of("alice");
+                let settings = app.settings();
+                grant_role(&settings, &alice, #role).await.expect("the role is granted");
+                let token = app.sign_in("alice").await;
+                let (status, body) = app.send("GET", #me, Some(&token), None).await;
+                assert_eq!(status, 200, "{body}");
+                let me = #user;
+                assert_eq!(me[#role_json], json!(#role), "{body}");
+                let unknown = grant_role(&settings, &TestApp::login_of("nobody"), #role).await;
+                assert!(matches!(unknown, Err(AdminError::NoAccount(_))), "{unknown:?}");
+                let bad = grant_role(&settings, &alice, "no-such-role").await;
+                assert!(matches!(bad, Err(AdminError::UnknownRole { .. })), "{bad:?}");
+            }
+        }
+    });
     quote! {
         //! Registration, login and the caller's own record.
 
@@ -1049,12 +1190,15 @@ fn auth_rs(a: &Accounts) -> TokenStream {
             let (status, body) = app.send("GET", #me, Some(&forged), None).await;
             app.assert_error(401, status, &body);
         }
+
+        #grant_role
     }
 }
 
 /// `tests/api/helpers.rs`: `TestApp` over the real router and a scratch SQLite database.
-fn helpers_rs(ir: &Ir, crate_name: &str, accounts: Option<&Accounts>) -> TokenStream {
+fn helpers_rs(ir: &Ir, crate_name: &str, accounts: Option<&Accounts>, uses: &Uses) -> TokenStream {
     let krate = ident(crate_name);
+    let granted = accounts.is_some_and(|a| a.role_json.is_some() && !a.other_roles.is_empty());
     let vars = env_vars(ir);
     let name = |i: usize| vars[i].name.clone();
     let database = name(config::DATABASE_URL);
@@ -1104,6 +1248,31 @@ fn helpers_rs(ir: &Ir, crate_name: &str, accounts: Option<&Accounts>) -> TokenSt
             Some(e) => quote!(body[#e]),
             None => quote!(body),
         };
+        let login = &a.login;
+        // Only the role tests log in again; everything else keeps its sign-up token.
+        let sign_in = granted.then(|| {
+            quote! {
+                /// Logs `who` in; answers a fresh access token.
+                pub async fn sign_in(&self, who: &str) -> String {
+                    let credentials = json!({ #login_json: Self::login_of(who), #password_json: #password });
+                    let (status, body) = self.send("POST", #login, None, Some(credentials)).await;
+                    assert_eq!(status, 200, "login: {body}");
+                    text(&#user, #token_field)
+                }
+            }
+        });
+        let sign_up_as = uses.sign_up_as.get().then(|| {
+            quote! {
+                /// Registers `who`, grants them `role` and answers a token carrying it.
+                pub async fn sign_up_as(&self, who: &str, role: &str) -> String {
+                    self.register(who).await;
+                    #krate::admin::grant_role(&self.settings(), &Self::login_of(who), role)
+                        .await
+                        .expect("grants the role");
+                    self.sign_in(who).await
+                }
+            }
+        });
         let login_of = if a.email_login {
             quote!(format!("{who}@example.com"))
         } else {
@@ -1150,6 +1319,25 @@ fn helpers_rs(ir: &Ir, crate_name: &str, accounts: Option<&Accounts>) -> TokenSt
                     let account = self.register(who).await;
                     text(&account, #token_field)
                 }
+
+                #sign_in
+                #sign_up_as
+            }
+        }
+    });
+    let database_fn = uses.database.get().then(|| {
+        quote! {
+            /// A second connection to this app's database, for calling the repo directly.
+            pub async fn database(&self) -> #krate::db::Database {
+                #krate::db::Database::connect(&self.settings()).await.expect("connects to the test database")
+            }
+        }
+    });
+    let settings_fn = (uses.database.get() || granted).then(|| {
+        quote! {
+            /// The settings this app runs with, for calling the crate directly.
+            pub fn settings(&self) -> Settings {
+                settings(&self.database)
             }
         }
     });
@@ -1218,6 +1406,9 @@ fn helpers_rs(ir: &Ir, crate_name: &str, accounts: Option<&Accounts>) -> TokenSt
                 let router = app.router().layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
                 TestApp { router, database }
             }
+
+            #database_fn
+            #settings_fn
 
             /// Sends one request; answers the status and the JSON body (`null` when empty).
             pub async fn send(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {

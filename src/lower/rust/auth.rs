@@ -600,3 +600,111 @@ pub fn credentials_fn(ir: &Ir) -> Option<TokenStream> {
         }
     })
 }
+
+/// `grant_role` on the identity's repo: the one way to make the first administrator,
+/// since no client may write the role field.
+pub fn grant_role_fn(ir: &Ir) -> Option<TokenStream> {
+    let auth = ir.auth.as_ref()?;
+    let entity = ir.entity(auth.identity);
+    let role_field = &entity.fields[auth.role_field?];
+    let FieldType::Enum(role_enum) = &role_field.ty else {
+        return None;
+    };
+    let role = type_ident(&ir.enum_(*role_enum).name);
+    let q = crate::lower::sql::dialect::quote_ident;
+    let guard = super::repo::update_guard(entity);
+    let touch = guard
+        .map(|f| format!(", {} = $2", q(&f.column)))
+        .unwrap_or_default();
+    // SQLite numbers `$n` parameters by first appearance, so they appear in order.
+    let login_param = if guard.is_some() { 3 } else { 2 };
+    let live = entity
+        .soft_delete
+        .map(|i| format!(" AND {} IS NULL", q(&entity.fields[i].column)))
+        .unwrap_or_default();
+    let sql = format!(
+        "UPDATE {} SET {} = $1{touch} WHERE {} = ${login_param}{live}",
+        q(&entity.table),
+        q(&role_field.column),
+        q(&entity.fields[auth.login_field].column),
+    );
+    let arms = crate::lower::sql::dialects(ir).into_iter().map(|d| {
+        let (v, bind_now) = match d {
+            crate::lower::sql::Dialect::Postgres => (quote!(Postgres), quote!(.bind(now))),
+            crate::lower::sql::Dialect::Sqlite => (
+                quote!(Sqlite),
+                quote!(.bind(crate::repo::sqlite_timestamp(&now))),
+            ),
+        };
+        let bind_now = guard.is_some().then_some(bind_now);
+        quote! {
+            Database::#v(pool) => sqlx::query(#sql).bind(role.as_str())#bind_now.bind(login).execute(pool).await?.rows_affected(),
+        }
+    });
+    // Moving updated_at makes an update that read the old role answer 409, not undo it.
+    let now = guard.map(|_| quote!(let now = chrono::Utc::now();));
+    Some(quote! {
+        /// Gives the account with this login `role`; `false` when there is no such account.
+        pub async fn grant_role(db: &Database, login: &str, role: crate::domain::#role) -> Result<bool, AppError> {
+            #now
+            let changed = match db {
+                #(#arms)*
+            };
+            Ok(changed > 0)
+        }
+    })
+}
+
+/// `src/admin.rs`: operator commands the service binary runs instead of serving.
+pub fn admin_rs(ir: &Ir) -> Option<TokenStream> {
+    let auth = ir.auth.as_ref()?;
+    let entity = ir.entity(auth.identity);
+    let FieldType::Enum(role_enum) = &entity.fields[auth.role_field?].ty else {
+        return None;
+    };
+    let role = type_ident(&ir.enum_(*role_enum).name);
+    let repo = super::repo::module(ir, auth.identity);
+    Some(quote! {
+        //! Operator commands, run as `<binary> grant-role <login> <role>` against the
+        //! database the environment configures.
+
+        use crate::config::Settings;
+        use crate::db::Database;
+        use crate::domain::#role;
+        use crate::error::AppError;
+
+        #[derive(Debug, thiserror::Error)]
+        pub enum AdminError {
+            #[error("unknown role `{role}`: expected {expected}")]
+            UnknownRole { role: String, expected: String },
+            #[error("no account has the login `{0}`")]
+            NoAccount(String),
+            #[error("cannot connect to the database: {0}")]
+            Database(#[from] sqlx::Error),
+            #[error("cannot apply migrations: {0}")]
+            Migrate(#[from] sqlx::migrate::MigrateError),
+            #[error("cannot change the role: {0}")]
+            Query(#[from] AppError),
+        }
+
+        /// Gives an existing account a role, e.g. the first administrator. Takes effect
+        /// with the account's next access token.
+        pub async fn grant_role(settings: &Settings, login: &str, role: &str) -> Result<(), AdminError> {
+            let role: #role = role.parse().map_err(|expected| AdminError::UnknownRole {
+                role: role.to_owned(),
+                expected,
+            })?;
+            let db = Database::connect(settings).await?;
+            if settings.migrate_on_start {
+                db.migrate().await?;
+            }
+            let granted = crate::repo::#repo::grant_role(&db, login, role).await;
+            db.close().await;
+            if granted? {
+                Ok(())
+            } else {
+                Err(AdminError::NoAccount(login.to_owned()))
+            }
+        }
+    })
+}

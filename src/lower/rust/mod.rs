@@ -72,9 +72,11 @@ pub fn lower(ir: &Ir, spec: &str) -> Result<Built, Vec<Diagnostic>> {
         let mut tokens = repo::entity_rs(ir, *id, &spec);
         if ir.auth.as_ref().is_some_and(|a| a.identity == *id) {
             tokens.extend(auth::credentials_fn(ir));
+            tokens.extend(auth::grant_role_fn(ir));
         }
         modules.push((format!("src/repo/{}.rs", repo::module(ir, *id)), tokens));
     }
+    let admin = auth::admin_rs(ir);
     let id_type = ir
         .auth
         .as_ref()
@@ -82,9 +84,12 @@ pub fn lower(ir: &Ir, spec: &str) -> Result<Built, Vec<Diagnostic>> {
     modules.extend([
         (
             "src/lib.rs".to_string(),
-            runtime::lib_rs(ir, !handler_modules.is_empty()),
+            runtime::lib_rs(ir, !handler_modules.is_empty(), admin.is_some()),
         ),
-        ("src/main.rs".into(), runtime::main_rs(&crate_name)),
+        (
+            "src/main.rs".into(),
+            runtime::main_rs(&crate_name, admin.is_some()),
+        ),
         ("src/config.rs".into(), config::config_rs(ir)),
         ("src/telemetry.rs".into(), runtime::telemetry_rs()),
         ("src/error.rs".into(), runtime::error_rs(ir)),
@@ -103,6 +108,9 @@ pub fn lower(ir: &Ir, spec: &str) -> Result<Built, Vec<Diagnostic>> {
             runtime::service_mod_rs(&service_modules, &id_type),
         ),
     ]);
+    if let Some(tokens) = admin {
+        modules.push(("src/admin.rs".into(), tokens));
+    }
     if let Some(tokens) = sessions::repo_rs(ir) {
         modules.push((format!("src/repo/{}.rs", sessions::MODULE), tokens));
     }
