@@ -13,7 +13,7 @@ fn generated_crates() {
     for spec in example_specs() {
         let c = compile(&spec);
         let name = spec.file_name().unwrap().to_string_lossy().into_owned();
-        let output = svcc::lower::rust::lower(&c.ir, &name).unwrap().output;
+        let output = svcc::lower::service(&c.ir, &name).unwrap().output;
         let text: String = output
             .iter()
             .map(|(path, file)| format!("//// {path}\n{}\n", file.contents))
@@ -26,7 +26,7 @@ fn generated_crates() {
 #[test]
 fn every_generated_file_says_it_is_generated() {
     let spec = repo_root().join("examples/shop.svc");
-    let output = svcc::lower::rust::lower(&compile(&spec).ir, "shop.svc")
+    let output = svcc::lower::service(&compile(&spec).ir, "shop.svc")
         .unwrap()
         .output;
     for (path, file) in &output {
@@ -97,7 +97,7 @@ resource shelves: Shelf at "/shelves" {
     let c = svcc::compile_text("shelf.svc", spec, &svcc::load::MemoryFs::default());
     let rendered = svcc::diagnostics::render_plain(&c.sources, &c.diagnostics);
     assert!(!c.has_errors(), "{rendered}");
-    let output = svcc::lower::rust::lower(&c.ir, "shelf.svc").unwrap().output;
+    let output = svcc::lower::service(&c.ir, "shelf.svc").unwrap().output;
     let repos: String = output
         .iter()
         .filter(|(path, _)| path.starts_with("src/repo/"))

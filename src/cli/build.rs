@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use svcc::lower::sql::Dialect;
-use svcc::lower::{Output, Owner, rust, sql};
+use svcc::lower::{Output, Owner, sql};
 
 use super::{compile_reporting, renderer};
 
@@ -22,7 +22,7 @@ pub(super) fn run(spec: &Path, out_dir: &Path, check: bool) -> io::Result<ExitCo
         .first()
         .map_or_else(String::new, |f| f.name.clone());
     let output = match sql::migrations(&c.ir, previous.as_ref(), &existing).and_then(|built| {
-        let crate_files = rust::lower(&c.ir, &spec_name)?;
+        let crate_files = svcc::lower::service(&c.ir, &spec_name)?;
         let mut output = crate_files.output;
         output.extend(built.output);
         let mut warnings = built.warnings;

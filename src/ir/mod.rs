@@ -14,6 +14,7 @@ mod resolve;
 mod resources;
 mod settings;
 
+pub(crate) use dump::auth_rule as rule_text;
 pub use dump::dump;
 pub use graph::{Graph, to_dot, to_mermaid};
 pub use model::*;

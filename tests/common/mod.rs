@@ -89,3 +89,4 @@ pub fn sources_text(c: &Compilation) -> String {
 
 pub mod db;
 pub mod http;
+pub mod tools;

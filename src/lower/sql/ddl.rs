@@ -175,19 +175,25 @@ pub fn drop_touch_function(column: &str) -> String {
 
 /// `ALTER TABLE … ADD CONSTRAINT … CHECK (…)`, for tables that already exist.
 pub fn add_check(t: &Table, check: &super::schema::Check, dialect: Dialect) -> String {
-    let expr = predicate(&check.expr, t, dialect);
+    format!(
+        "ALTER TABLE {} ADD CONSTRAINT {} CHECK ({})",
+        quote_ident(&t.name),
+        quote_ident(&check.name),
+        predicate_sql(&check.expr, t, dialect)
+    )
+}
+
+/// A row predicate as SQL text.
+pub fn predicate_sql(p: &Predicate, t: &Table, dialect: Dialect) -> String {
     // sea-query renders expressions only inside statements; take it from a `SELECT`.
-    let select = sea_query::Query::select().expr(expr).to_owned();
+    let select = sea_query::Query::select()
+        .expr(predicate(p, t, dialect))
+        .to_owned();
     let text = match dialect {
         Dialect::Postgres => select.to_string(PostgresQueryBuilder),
         Dialect::Sqlite => select.to_string(SqliteQueryBuilder),
     };
-    let condition = text.strip_prefix("SELECT ").unwrap_or(&text);
-    format!(
-        "ALTER TABLE {} ADD CONSTRAINT {} CHECK ({condition})",
-        quote_ident(&t.name),
-        quote_ident(&check.name)
-    )
+    text.strip_prefix("SELECT ").unwrap_or(&text).to_owned()
 }
 
 /// `ALTER TABLE … ADD CONSTRAINT … FOREIGN KEY …` (PostgreSQL).
