@@ -2,6 +2,7 @@
 //! only `cli` writes to disk.
 
 pub mod docs;
+pub mod openapi;
 pub mod rust;
 pub mod sql;
 
@@ -34,5 +35,6 @@ pub fn service(ir: &Ir, spec: &str) -> Result<sql::Built, Vec<Diagnostic>> {
     let mut built = rust::lower(ir, spec)?;
     let docs = docs::lower(ir, spec, &built.output);
     built.output.extend(docs);
+    built.output.extend(openapi::lower(ir, spec));
     Ok(built)
 }

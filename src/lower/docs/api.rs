@@ -8,7 +8,9 @@ pub fn api_md(ir: &Ir, header: &str) -> String {
     let mut doc = Doc::new(header, &format!("API: {}", ir.service.name));
     let base = ir.service.base_path.trim_end_matches('/');
     doc.para(&format!(
-        "Every path below is under {}. Request and response bodies are JSON.",
+        "Every path below is under {}. Request and response bodies are JSON; the full \
+         schemas are in `openapi.json` (OpenAPI 3.1), which the service also serves at \
+         `GET /openapi.json`.",
         code(if base.is_empty() { "/" } else { base })
     ));
     doc.para(&errors(ir));

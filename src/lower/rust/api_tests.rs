@@ -908,6 +908,7 @@ fn json_tokens(value: &Value) -> TokenStream {
 /// `tests/api/health.rs`: probes, the error body, the body limit, and serving over TCP
 /// with a graceful stop.
 fn health_rs(ir: &Ir, crate_name: &str, accounts: Option<&Accounts>) -> TokenStream {
+    let title = &ir.service.name;
     let krate = ident(crate_name);
     let base = ir.service.base_path.trim_end_matches('/');
     let unknown = format!("{base}/svcc-no-such-route");
@@ -949,6 +950,15 @@ fn health_rs(ir: &Ir, crate_name: &str, accounts: Option<&Accounts>) -> TokenStr
             assert_eq!(status, 200, "{body}");
             let (status, body) = app.send("GET", "/health/ready", None, None).await;
             assert_eq!(status, 200, "{body}");
+        }
+
+        #[tokio::test]
+        async fn serves_its_openapi_document() {
+            let app = TestApp::spawn().await;
+            let (status, body) = app.send("GET", "/openapi.json", None, None).await;
+            assert_eq!(status, 200, "{body}");
+            assert_eq!(body["openapi"], "3.1.0");
+            assert_eq!(body["info"]["title"], #title);
         }
 
         #[tokio::test]

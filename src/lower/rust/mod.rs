@@ -2,21 +2,21 @@
 //! `.env.example`. Rust is built with `quote!` and printed by `file.rs` alone.
 
 mod api_tests;
-mod auth;
+pub(crate) mod auth;
 mod authz;
 pub(crate) mod cache;
 pub(crate) mod config;
 mod domain;
 pub mod file;
-mod input;
+pub(crate) mod input;
 mod manifest;
 pub(crate) mod rate;
-mod repo;
+pub(crate) mod repo;
 mod resource;
 pub(crate) mod runtime;
 mod sessions;
-mod types;
-mod view;
+pub(crate) mod types;
+pub(crate) mod view;
 
 use std::fmt::Write as _;
 

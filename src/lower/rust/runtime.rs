@@ -762,11 +762,20 @@ pub fn http_rs(modules: &[syn::Ident]) -> TokenStream {
         use crate::health;
         use crate::state::AppState;
 
+        /// The OpenAPI document svcc wrote next to this crate, compiled in.
+        const OPENAPI: &str = include_str!("../openapi.json");
+
+        /// `GET /openapi.json`: the API's description, for clients and tools.
+        async fn openapi() -> Response {
+            ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+        }
+
         pub fn router(state: AppState) -> Router {
             let settings = state.settings.clone();
             Router::new()
                 .route("/health", get(health::live))
                 .route("/health/ready", get(health::ready))
+                .route("/openapi.json", get(openapi))
                 #(#merges)*
                 .fallback(not_found)
                 .with_state(state)

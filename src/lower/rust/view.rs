@@ -49,13 +49,13 @@ pub fn shape_of(ir: &Ir, resource: ResourceId, op: &Operation) -> Shape {
 
 /// One member of a shape, in response order.
 #[derive(Debug, Clone, Copy)]
-enum Item {
+pub(crate) enum Item {
     Stored(usize),
     Collection(CollectionId),
     Computed(usize),
 }
 
-fn items(ir: &Ir, resource: ResourceId, view: Option<usize>) -> Vec<Item> {
+pub(crate) fn items(ir: &Ir, resource: ResourceId, view: Option<usize>) -> Vec<Item> {
     let r = ir.resource(resource);
     let entity = ir.entity(r.entity);
     match view {
