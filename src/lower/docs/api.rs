@@ -174,7 +174,7 @@ fn cache_policies(doc: &mut Doc, ir: &Ir) {
     }
     doc.heading(2, "Caching");
     doc.para(
-        "Cached answers carry `X-Cache: hit` or `miss` and, with an ETag, answer 304 to a \
+        "Cached answers carry `X-Cache: HIT` or `MISS` and, with an ETag, answer 304 to a \
          matching `If-None-Match`. Answers that depend on the caller are cached per caller \
          and marked private.",
     );

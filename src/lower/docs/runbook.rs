@@ -73,6 +73,18 @@ pub fn runbook_md(ir: &Ir, vars: &[EnvVar], binary: &str, redis: bool, header: &
                 ""
             }
         ),
+        format!(
+            "{}: Prometheus metrics: `http_requests_total` and \
+             `http_request_duration_seconds` by method, route and status, \
+             `db_pool_connections` (idle, in use){}. It has no authentication: expose it to \
+             the scraper only, never through the public ingress.",
+            code("GET /metrics"),
+            if redis {
+                ", `rate_limit_rejections_total` and `cache_requests_total` by policy"
+            } else {
+                ""
+            }
+        ),
         "Logs are JSON lines on stdout with the request id (`x-request-id`, echoed in the \
          response), method, route, status and latency. Passwords and tokens are never logged."
             .to_owned(),

@@ -94,6 +94,15 @@ fn health_paths(paths: &mut Map<String, Value>) {
         }}),
     );
     paths.insert(
+        "/metrics".into(),
+        json!({ "get": {
+            "operationId": "metrics",
+            "summary": "Prometheus metrics: requests by route and status, latency, pool, rate limits, caches.",
+            "tags": ["health"],
+            "responses": { "200": { "description": "The Prometheus text format.", "content": { "text/plain": { "schema": { "type": "string" } } } } },
+        }}),
+    );
+    paths.insert(
         "/openapi.json".into(),
         json!({ "get": {
             "operationId": "openapi",
@@ -287,7 +296,10 @@ fn operation(
     let status = op.status.to_string();
     match op.kind {
         OpKind::List => {
-            let items = json!({ "type": "array", "items": shape });
+            // A list of plain values (`pluck`) answers that field of each record.
+            let entity = ir.entity(r.entity);
+            let item = op.pluck.map_or(shape, |f| schemas.field(&entity.fields[f]));
+            let items = json!({ "type": "array", "items": item });
             let schema = match op.envelope.as_ref().or(r.list_envelope.as_ref()) {
                 None => items,
                 Some(key) => {
@@ -319,7 +331,7 @@ fn operation(
             });
             if let Some(c) = op.cache.filter(|_| op.kind == OpKind::Get) {
                 let policy = ir.cache(c);
-                let mut headers = json!({ "X-Cache": { "description": "`hit` or `miss`.", "schema": { "type": "string", "enum": ["hit", "miss"] } } });
+                let mut headers = json!({ "X-Cache": { "description": "Whether the cache answered.", "schema": { "type": "string", "enum": ["HIT", "MISS"] } } });
                 if policy.etag {
                     headers["ETag"] = json!({ "description": "Send it back in `If-None-Match` for a 304.", "schema": { "type": "string" } });
                     responses.insert(
@@ -360,6 +372,12 @@ fn operation(
         &errors,
         rate::of_operation(ir, op).is_some(),
     );
+    if op.handler.is_some() {
+        responses.insert(
+            "501".into(),
+            json!({ "$ref": "#/components/responses/E501" }),
+        );
+    }
     o["responses"] = Value::Object(responses);
     o
 }
@@ -581,7 +599,7 @@ fn error_responses(format: ErrorFormat) -> Value {
     Value::Object(out)
 }
 
-const ERRORS: [(&str, &str); 11] = [
+const ERRORS: [(&str, &str); 12] = [
     ("400", "The request is malformed."),
     ("401", "Not signed in, or the token is invalid."),
     ("403", "Signed in but not allowed."),
@@ -595,6 +613,7 @@ const ERRORS: [(&str, &str); 11] = [
     ("422", "Invalid fields; every one is reported."),
     ("429", "Rate limited."),
     ("500", "An unexpected error, logged with the request id."),
+    ("501", "The hand-written handler is not written yet."),
     ("503", "Not ready."),
 ];
 

@@ -953,6 +953,18 @@ fn health_rs(ir: &Ir, crate_name: &str, accounts: Option<&Accounts>) -> TokenStr
         }
 
         #[tokio::test]
+        async fn metrics_count_requests_by_route() {
+            let app = TestApp::spawn().await;
+            app.send("GET", "/health", None, None).await;
+            let (status, body) = app.send("GET", "/metrics", None, None).await;
+            assert_eq!(status, 200, "{body}");
+            let text = body.as_str().unwrap_or_default();
+            assert!(text.contains("http_requests_total{"), "{text}");
+            assert!(text.contains("route=\"/health\""), "{text}");
+            assert!(text.contains("db_pool_connections{"), "{text}");
+        }
+
+        #[tokio::test]
         async fn serves_its_openapi_document() {
             let app = TestApp::spawn().await;
             let (status, body) = app.send("GET", "/openapi.json", None, None).await;

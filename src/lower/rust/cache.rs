@@ -254,7 +254,9 @@ pub fn cache_rs(ir: &Ir) -> Option<TokenStream> {
                 headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(control));
             }
             headers.insert(header::VARY, HeaderValue::from_static("authorization"));
-            headers.insert("x-cache", HeaderValue::from_static(if cached.hit { "HIT" } else { "MISS" }));
+            let result = if cached.hit { "HIT" } else { "MISS" };
+            headers.insert("x-cache", HeaderValue::from_static(result));
+            metrics::counter!("cache_requests_total", "policy" => policy.name, "result" => result).increment(1);
             response
         }
 

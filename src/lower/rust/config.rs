@@ -169,8 +169,18 @@ pub fn env_vars(ir: &Ir) -> Vec<EnvVar> {
             "`aud` claim of issued tokens, checked on every token; unset to skip.",
         ));
     }
+    if !super::rate::used(ir).is_empty() {
+        vars.push(var(
+            RATE_LIMITS_ENABLED,
+            Some("true".into()),
+            "`false` turns every rate limit off, for load tests and API fuzzing only; never in production.",
+        ));
+    }
     vars
 }
+
+/// The switch for the spec's rate limits.
+pub const RATE_LIMITS_ENABLED: &str = "RATE_LIMITS_ENABLED";
 
 /// The variable a setting is read from and its default, as text.
 fn env_of(value: &ConfigValue, fallback: &str) -> (String, Option<String>) {
@@ -209,6 +219,18 @@ pub fn config_rs(ir: &Ir) -> TokenStream {
         Some(d) => quote!(.or_else(|| Some(#d.to_owned()))),
         None => quote!(),
     };
+    let limited = !super::rate::used(ir).is_empty();
+    let rate_field = limited.then(|| {
+        quote! {
+            /// `false` only for load tests and fuzzing: every rate limit lets requests through.
+            pub rate_limits_enabled: bool,
+        }
+    });
+    let rate_init = limited.then(|| {
+        quote! {
+            rate_limits_enabled: parse(#RATE_LIMITS_ENABLED, &get(#RATE_LIMITS_ENABLED).unwrap_or_else(|| "true".to_owned()), &mut problems),
+        }
+    });
     let (redis, _) = get(REDIS_URL);
     let redis_default = or_default(REDIS_URL);
     let (proxies, _) = get(TRUSTED_PROXIES);
@@ -271,6 +293,7 @@ pub fn config_rs(ir: &Ir) -> TokenStream {
             pub redis_url: Option<String>,
             /// Proxies whose `X-Forwarded-For` names the client.
             pub trusted_proxies: Vec<std::net::IpAddr>,
+            #rate_field
             #jwt_fields
         }
 
@@ -359,6 +382,7 @@ pub fn config_rs(ir: &Ir) -> TokenStream {
                         })
                         .collect(),
                     cors_origins: cors.split(',').map(str::trim).filter(|o| !o.is_empty()).map(str::to_owned).collect(),
+                    #rate_init
                     host,
                     database_url,
                     #jwt_init

@@ -26,6 +26,11 @@ const DEPENDENCIES: &[(&str, &str)] = &[
         "moka",
         r#"{ version = "0.12.16", default-features = false, features = ["future"] }"#,
     ),
+    ("metrics", r#""0.24""#),
+    (
+        "metrics-exporter-prometheus",
+        r#"{ version = "0.18", default-features = false }"#,
+    ),
     ("regex", r#""1.12""#),
     (
         "rust_decimal",

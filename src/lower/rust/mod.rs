@@ -10,6 +10,7 @@ mod domain;
 pub mod file;
 pub(crate) mod input;
 mod manifest;
+mod metrics;
 pub(crate) mod rate;
 pub(crate) mod repo;
 mod resource;
@@ -99,6 +100,7 @@ pub fn lower(ir: &Ir, spec: &str) -> Result<Built, Vec<Diagnostic>> {
         ("src/http.rs".into(), runtime::http_rs(&http_modules)),
         ("src/startup.rs".into(), runtime::startup_rs(ir)),
         ("src/extract.rs".into(), runtime::extract_rs()),
+        ("src/metrics.rs".into(), metrics::metrics_rs()),
         ("src/auth.rs".into(), auth::auth_rs(ir)),
         ("src/validate.rs".into(), input::validate_rs()),
         ("src/domain/mod.rs".into(), domain::mod_rs(ir)),

@@ -184,9 +184,15 @@ pub fn rate_rs(ir: &Ir) -> Option<TokenStream> {
             type Rejection = AppError;
 
             async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+                if !state.settings.rate_limits_enabled {
+                    return Ok(Limit(PhantomData));
+                }
                 let policy = &POLICIES[P::INDEX];
                 let client = client_key(parts, state, policy.key).await?;
-                state.limiter.check(P::INDEX, &client).await?;
+                if let Err(refused) = state.limiter.check(P::INDEX, &client).await {
+                    metrics::counter!("rate_limit_rejections_total", "policy" => policy.name).increment(1);
+                    return Err(refused);
+                }
                 Ok(Limit(PhantomData))
             }
         }

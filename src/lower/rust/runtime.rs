@@ -46,6 +46,7 @@ pub fn lib_rs(ir: &Ir, has_handlers: bool, has_admin: bool) -> TokenStream {
         #handlers
         pub mod health;
         pub mod http;
+        pub mod metrics;
         #rate
         pub mod repo;
         pub mod service;
@@ -540,6 +541,8 @@ pub fn db_rs(ir: &Ir) -> TokenStream {
     let commit_sqlite = sqlite.then(|| quote!(Tx::Sqlite(tx) => tx.commit().await,));
     let close_pg = pg_arm(quote!(pool.close().await));
     let close_sqlite = sqlite_arm(quote!(pool.close().await));
+    let usage_pg = pg_arm(quote!((pool.size(), pool.num_idle())));
+    let usage_sqlite = sqlite_arm(quote!((pool.size(), pool.num_idle())));
     let pg_imports = postgres.then(|| {
         quote!(
             use sqlx::postgres::PgPoolOptions;
@@ -618,6 +621,14 @@ pub fn db_rs(ir: &Ir) -> TokenStream {
                 match self {
                     #close_pg
                     #close_sqlite
+                }
+            }
+
+            /// Open connections and how many of them are idle, for metrics.
+            pub fn pool_usage(&self) -> (u32, usize) {
+                match self {
+                    #usage_pg
+                    #usage_sqlite
                 }
             }
         }
@@ -776,6 +787,7 @@ pub fn http_rs(modules: &[syn::Ident]) -> TokenStream {
                 .route("/health", get(health::live))
                 .route("/health/ready", get(health::ready))
                 .route("/openapi.json", get(openapi))
+                .route("/metrics", get(crate::metrics::render))
                 #(#merges)*
                 .fallback(not_found)
                 .with_state(state)
@@ -789,6 +801,7 @@ pub fn http_rs(modules: &[syn::Ident]) -> TokenStream {
                 .layer(DefaultBodyLimit::max(settings.body_limit))
                 .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, settings.request_timeout))
                 .layer(axum::middleware::map_response(timeout_body))
+                .layer(axum::middleware::from_fn(crate::metrics::track))
                 .layer(
                     tower::ServiceBuilder::new()
                         .set_x_request_id(MakeRequestUuid)
@@ -895,6 +908,9 @@ pub fn startup_rs(ir: &Ir) -> TokenStream {
     } else {
         (
             quote! {
+                if !settings.rate_limits_enabled {
+                    tracing::warn!("rate limits are off (RATE_LIMITS_ENABLED=false): only for load tests and fuzzing");
+                }
                 let limiter = Arc::new(crate::rate::Limiter::new(redis.as_ref().map(|r| r.0.clone())));
                 crate::rate::forget_idle_clients(&limiter);
             },
@@ -968,6 +984,7 @@ pub fn startup_rs(ir: &Ir) -> TokenStream {
             pub async fn build(settings: Settings) -> Result<Self, StartupError> {
                 let address = format!("{}:{}", settings.host, settings.port);
                 let listener = TcpListener::bind(&address).await.map_err(|source| StartupError::Bind { address, source })?;
+                crate::metrics::init();
                 let db = Database::connect(&settings).await?;
                 if settings.migrate_on_start {
                     db.migrate().await?;

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Compiler benchmarks: whole `svcc build` wall time and peak memory on synthetic specs of
+# 10, 100, 500 and 2000 entities (median of RUNS fresh builds), and an unchanged rebuild,
+# then the per-stage criterion benchmarks. Results go to stdout as Markdown; record them in
+# docs/benchmarks.md with the machine. Nothing here fails on a slow machine.
+#
+#   bench/run.sh            everything
+#   RUNS=3 SIZES="10 100" bench/run.sh --no-criterion
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+RUNS="${RUNS:-5}"
+SIZES="${SIZES:-10 100 500 2000}"
+work="${TMPDIR:-/tmp}/svcc-bench"
+rm -rf "$work" && mkdir -p "$work"
+
+cargo build --release --quiet
+cargo build --release --quiet --example synth
+svcc=target/release/svcc
+synth=target/release/examples/synth
+
+# median of the numbers on stdin
+median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# `svcc build` under /usr/bin/time: prints "<wall ms> <peak RSS MiB>"
+timed_build() {
+  local spec=$1 out=$2 log
+  log=$(mktemp)
+  /usr/bin/time -v "$svcc" build "$spec" -o "$out" >/dev/null 2>"$log"
+  awk -F': ' '
+    /Elapsed \(wall clock\)/ { n = split($2, t, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + t[i]; wall = s * 1000 }
+    /Maximum resident set size/ { rss = $2 / 1024 }
+    END { printf "%.0f %.1f\n", wall, rss }' "$log"
+  rm -f "$log"
+}
+
+echo "## svcc build ($(nproc) cores, $(uname -m), $(date -u +%Y-%m-%d), median of $RUNS)"
+echo
+echo "| entities | spec lines | files written | build (ms) | peak RSS (MiB) | unchanged rebuild (ms) |"
+echo "|---:|---:|---:|---:|---:|---:|"
+for n in $SIZES; do
+  spec="$work/synth-$n.svc"
+  "$synth" "$n" > "$spec"
+  walls=() rsss=() again=()
+  for _ in $(seq "$RUNS"); do
+    rm -rf "$work/out-$n"
+    read -r wall rss < <(timed_build "$spec" "$work/out-$n")
+    walls+=("$wall") rsss+=("$rss")
+  done
+  for _ in $(seq "$RUNS"); do
+    read -r wall _ < <(timed_build "$spec" "$work/out-$n")
+    again+=("$wall")
+  done
+  files=$(find "$work/out-$n" -type f | wc -l)
+  echo "| $n | $(wc -l < "$spec") | $files | $(printf '%s\n' "${walls[@]}" | median) | $(printf '%s\n' "${rsss[@]}" | median) | $(printf '%s\n' "${again[@]}" | median) |"
+done
+
+if [ "${1:-}" != "--no-criterion" ]; then
+  echo
+  echo "## Per stage (criterion; see target/criterion/report/index.html)"
+  echo
+  echo '```text'
+  cargo bench --quiet --bench front_end --bench migrations --bench emit -- --output-format bencher 2>/dev/null \
+    | grep '^test ' || true
+  echo '```'
+fi
