@@ -334,7 +334,9 @@ fn fuzz_against_the_openapi_document(spec: &str, binary: &Path, ir: &svcc::ir::I
     accounts.register(&c, &registration);
     service.grant_role("fuzz@example.com", "admin");
     let token = accounts.token(&c, "fuzz@example.com", password);
+    // Schemathesis keeps a cache in its working directory: not in the repository.
     let out = Command::new(schemathesis)
+        .current_dir(std::env::temp_dir())
         .arg("run")
         .arg(format!("http://127.0.0.1:{}/openapi.json", service.port))
         .args(["--header", &format!("Authorization: {scheme} {token}")])
