@@ -60,9 +60,15 @@ fn resource(out: &mut String, i: usize) {
         out,
         "  get {{\n    auth = owner(owner) or role(admin)\n    cache = c{i}\n  }}"
     );
+    // Entities past the second have a required `source` reference, which creates must take.
+    let fields = if i > 1 {
+        "name, code, amount, source"
+    } else {
+        "name, code, amount"
+    };
     let _ = writeln!(
         out,
-        "  create {{\n    auth = authenticated\n    fields = [name, code, amount]\n    rate = writes\n    set {{\n      owner = auth.user\n    }}\n  }}"
+        "  create {{\n    auth = authenticated\n    fields = [{fields}]\n    rate = writes\n    set {{\n      owner = auth.user\n    }}\n  }}"
     );
     let _ = writeln!(
         out,

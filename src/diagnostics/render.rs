@@ -2,10 +2,13 @@
 
 use std::fmt;
 
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
+use miette::{
+    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents,
+    SourceSpan, SpanContents,
+};
 
 use super::{Diagnostic, Severity};
-use crate::source::SourceMap;
+use crate::source::{SourceFile, SourceMap};
 
 /// Renders diagnostics against the files they point into.
 pub struct Renderer {
@@ -28,7 +31,29 @@ impl Renderer {
     }
 
     pub fn render(&self, sources: &SourceMap, diagnostic: &Diagnostic) -> String {
-        let report = Report::new(sources, diagnostic);
+        let file = sources.get(diagnostic.primary.span.file);
+        self.render_in(sources, &Indexed::new(file), diagnostic)
+    }
+
+    pub fn render_all(&self, sources: &SourceMap, diagnostics: &[Diagnostic]) -> String {
+        // One line index per file, shared by its diagnostics: each then reads only the
+        // lines it shows, so rendering stays linear in the number of diagnostics.
+        let indexed: Vec<Indexed> = sources.files().iter().map(Indexed::new).collect();
+        diagnostics
+            .iter()
+            .map(|d| {
+                let file = usize::try_from(d.primary.span.file.0).unwrap_or(usize::MAX);
+                match indexed.get(file) {
+                    Some(source) => self.render_in(sources, source, d),
+                    None => self.render(sources, d),
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    fn render_in(&self, sources: &SourceMap, source: &Indexed, diagnostic: &Diagnostic) -> String {
+        let report = Report::new(sources, source, diagnostic);
         let mut out = String::new();
         if self.handler.render_report(&mut out, &report).is_err() {
             // Rendering only fails on a broken `fmt::Write`; fall back to one line.
@@ -41,14 +66,6 @@ impl Renderer {
         }
         out
     }
-
-    pub fn render_all(&self, sources: &SourceMap, diagnostics: &[Diagnostic]) -> String {
-        diagnostics
-            .iter()
-            .map(|d| self.render(sources, d))
-            .collect::<Vec<_>>()
-            .join("\n")
-    }
 }
 
 /// Colourless rendering, as snapshots and pipes see it.
@@ -56,19 +73,81 @@ pub fn render_plain(sources: &SourceMap, diagnostics: &[Diagnostic]) -> String {
     Renderer::new(false).render_all(sources, diagnostics)
 }
 
+/// A file's text with the byte offset of every line start. miette's own `str` source
+/// counts lines from the top of the file for every span it reads.
+struct Indexed<'a> {
+    name: &'a str,
+    text: &'a str,
+    line_starts: Vec<usize>,
+}
+
+impl<'a> Indexed<'a> {
+    fn new(file: &'a SourceFile) -> Self {
+        let line_starts = std::iter::once(0)
+            .chain(file.text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Indexed {
+            name: &file.name,
+            text: &file.text,
+            line_starts,
+        }
+    }
+
+    /// The 0-based line holding byte `offset`.
+    fn line_of(&self, offset: usize) -> usize {
+        self.line_starts
+            .partition_point(|start| *start <= offset)
+            .saturating_sub(1)
+    }
+}
+
+impl miette::SourceCode for Indexed<'_> {
+    fn read_span<'b>(
+        &'b self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'b> + 'b>, MietteError> {
+        let start = span.offset().min(self.text.len());
+        let end = (start + span.len()).min(self.text.len());
+        let first = self.line_of(start).saturating_sub(context_lines_before);
+        let last = self.line_of(end.saturating_sub(1).max(start)) + context_lines_after;
+        let window_start = self.line_starts[first];
+        let window_end = self
+            .line_starts
+            .get(last + 1)
+            .copied()
+            .unwrap_or(self.text.len());
+        let window = &self.text[window_start..window_end];
+        let local = SourceSpan::new((start - window_start).into(), end - start);
+        let inner = window.read_span(&local, context_lines_before, context_lines_after)?;
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.to_owned(),
+            inner.data(),
+            SourceSpan::new(
+                (inner.span().offset() + window_start).into(),
+                inner.span().len(),
+            ),
+            inner.line() + first,
+            inner.column(),
+            // miette counts lines from the top of the file here, not within the snippet.
+            inner.line_count() + first,
+        )))
+    }
+}
+
 /// A diagnostic bound to its file, in the shape miette draws.
-struct Report {
+struct Report<'a> {
     message: String,
     code: String,
     severity: miette::Severity,
     help: Option<String>,
     labels: Vec<LabeledSpan>,
-    source: NamedSource<String>,
+    source: &'a Indexed<'a>,
 }
 
-impl Report {
-    fn new(sources: &SourceMap, d: &Diagnostic) -> Self {
-        let file = sources.get(d.primary.span.file);
+impl<'a> Report<'a> {
+    fn new(sources: &SourceMap, source: &'a Indexed<'a>, d: &Diagnostic) -> Self {
         let mut labels = vec![labeled(&d.primary.text, d.primary.span, true)];
         let mut notes = d.notes.clone();
         for label in &d.secondary {
@@ -96,7 +175,7 @@ impl Report {
             },
             help,
             labels,
-            source: NamedSource::new(file.name.clone(), file.text.clone()),
+            source,
         }
     }
 }
@@ -111,21 +190,21 @@ fn labeled(text: &str, span: crate::source::Span, primary: bool) -> LabeledSpan 
     }
 }
 
-impl fmt::Debug for Report {
+impl fmt::Debug for Report<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)
     }
 }
 
-impl fmt::Display for Report {
+impl fmt::Display for Report<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)
     }
 }
 
-impl std::error::Error for Report {}
+impl std::error::Error for Report<'_> {}
 
-impl miette::Diagnostic for Report {
+impl miette::Diagnostic for Report<'_> {
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
         Some(Box::new(&self.code))
     }
@@ -141,7 +220,7 @@ impl miette::Diagnostic for Report {
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        Some(&self.source)
+        Some(self.source)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {

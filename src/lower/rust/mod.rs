@@ -37,7 +37,7 @@ pub fn lower(ir: &Ir, spec: &str) -> Result<Built, Vec<Diagnostic>> {
     let crate_name = names::snake_case(&ir.service.name);
     let mut repos = Vec::new();
     let mut warnings = Vec::new();
-    let mut modules: Vec<(String, TokenStream)> = Vec::new();
+    let mut modules = Rendered::new(spec);
     let mut user_files: Vec<(String, TokenStream)> = Vec::new();
     let mut http_modules = Vec::new();
     let mut service_modules = Vec::new();
@@ -129,7 +129,9 @@ pub fn lower(ir: &Ir, spec: &str) -> Result<Built, Vec<Diagnostic>> {
             runtime::handlers_mod_rs(&handler_modules),
         ));
     }
-    let mut out = Output::new();
+    let Rendered {
+        mut out, failures, ..
+    } = modules;
     let mut errors = Vec::new();
     let mut internal = |message: String| {
         errors.push(
@@ -137,14 +139,7 @@ pub fn lower(ir: &Ir, spec: &str) -> Result<Built, Vec<Diagnostic>> {
                 .with_help("this is a bug in svcc; please report it with the spec"),
         );
     };
-    for (path, tokens) in modules {
-        match file::render(&path, spec, tokens) {
-            Ok(text) => {
-                out.insert(path, generated(text));
-            }
-            Err(message) => internal(message),
-        }
-    }
+    failures.into_iter().for_each(&mut internal);
     for (path, tokens) in user_files {
         match file::render_user(&path, spec, tokens) {
             Ok(text) => {
@@ -178,6 +173,39 @@ pub fn lower(ir: &Ir, spec: &str) -> Result<Built, Vec<Diagnostic>> {
         })
     } else {
         Err(errors)
+    }
+}
+
+/// Generated modules, printed as soon as they are built: only one module's token tree is
+/// alive at a time, which keeps memory flat on large specs.
+struct Rendered<'a> {
+    spec: &'a str,
+    out: Output,
+    failures: Vec<String>,
+}
+
+impl<'a> Rendered<'a> {
+    fn new(spec: &'a str) -> Self {
+        Rendered {
+            spec,
+            out: Output::new(),
+            failures: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, (path, tokens): (String, TokenStream)) {
+        match file::render(&path, self.spec, tokens) {
+            Ok(text) => {
+                self.out.insert(path, generated(text));
+            }
+            Err(message) => self.failures.push(message),
+        }
+    }
+}
+
+impl Extend<(String, TokenStream)> for Rendered<'_> {
+    fn extend<I: IntoIterator<Item = (String, TokenStream)>>(&mut self, modules: I) {
+        modules.into_iter().for_each(|m| self.push(m));
     }
 }
 
