@@ -10,7 +10,7 @@ use std::process::Command;
 use common::tools::python_tool;
 use common::*;
 use serde_json::Value;
-use svcc::ir::{Method, OpKind};
+use svcc::ir::OpKind;
 
 fn document(spec: &std::path::Path) -> (svcc::Compilation, Value) {
     let c = compile(spec);
@@ -27,12 +27,7 @@ fn every_operation_is_described() {
         for r in &c.ir.resources {
             for op in &r.operations {
                 let path = format!("{base}{}", op.path);
-                let methods = if op.kind == OpKind::Link {
-                    vec![Method::Post, Method::Delete]
-                } else {
-                    vec![op.method]
-                };
-                for method in methods {
+                for method in op.methods() {
                     let described = &doc["paths"][&path][method.as_str().to_ascii_lowercase()];
                     assert!(
                         described.is_object(),

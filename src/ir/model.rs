@@ -652,6 +652,22 @@ pub struct Operation {
     pub span: Span,
 }
 
+impl Operation {
+    /// The HTTP methods the operation answers: a link also answers DELETE (unlink).
+    pub fn methods(&self) -> Vec<Method> {
+        let mut methods = vec![self.method];
+        if self.kind == OpKind::Link {
+            methods.push(Method::Delete);
+        }
+        methods
+    }
+
+    /// The client-writable fields; none when the operation declares none.
+    pub fn writable_fields(&self) -> &[usize] {
+        self.fields.as_ref().map_or(&[], |f| &f.value)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct ListSpec {
     pub filters: Vec<Filter>,

@@ -1057,11 +1057,7 @@ impl<'a> Resolver<'a> {
         let mut clashes = Vec::new();
         for r in &self.ir.resources {
             for op in &r.operations {
-                let mut methods = vec![op.method];
-                if op.kind == OpKind::Link {
-                    methods.push(Method::Delete);
-                }
-                for m in methods {
+                for m in op.methods() {
                     let key = (m, shape(&op.path));
                     let label = format!("{}.{}", r.name, op.name);
                     match routes.get(&key) {

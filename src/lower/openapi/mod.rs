@@ -43,12 +43,7 @@ pub fn document(ir: &Ir, header: &str) -> Value {
         let id = ResourceId(crate::ir::id32(i));
         for op in &r.operations {
             let path = format!("{base}{}", op.path);
-            let methods = if op.kind == OpKind::Link {
-                vec![Method::Post, Method::Delete]
-            } else {
-                vec![op.method]
-            };
-            for method in methods {
+            for method in op.methods() {
                 let operation = operation(ir, &mut schemas, id, op, method);
                 let entry = paths.entry(path.clone()).or_insert_with(|| json!({}));
                 entry[method.as_str().to_ascii_lowercase()] = operation;

@@ -214,13 +214,8 @@ impl<'a> Schemas<'a> {
         };
         let mut properties = Map::new();
         let mut required = Vec::new();
-        for i in op
-            .fields
-            .as_ref()
-            .map(|f| f.value.clone())
-            .unwrap_or_default()
-        {
-            let f = &entity.fields[i];
+        for i in op.writable_fields() {
+            let f = &entity.fields[*i];
             let name = types::json_name(ir, f);
             let schema = match mode {
                 Mode::Patch => self.field(f),

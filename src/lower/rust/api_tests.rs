@@ -507,11 +507,7 @@ fn mass_assignment(
     name: &dyn Fn(&str) -> syn::Ident,
 ) -> Option<TokenStream> {
     let entity = ir.entity(resource.entity);
-    let taken = op
-        .fields
-        .as_ref()
-        .map(|f| f.value.clone())
-        .unwrap_or_default();
+    let taken = op.writable_fields();
     let managed: Vec<String> = entity
         .fields
         .iter()
@@ -659,13 +655,8 @@ fn create_round_trip(
         )
     };
     let mut body = serde_json::Map::new();
-    for i in op
-        .fields
-        .as_ref()
-        .map(|f| f.value.clone())
-        .unwrap_or_default()
-    {
-        let f = &entity.fields[i];
+    for i in op.writable_fields() {
+        let f = &entity.fields[*i];
         match sample(ir, f) {
             Some(v) => {
                 body.insert(types::json_name(ir, f), v);

@@ -1523,12 +1523,7 @@ impl Op<'_> {
 
     /// The allowlisted fields, refusing kinds this generator does not write yet.
     fn client_fields(&self, mode: Mode) -> Result<Vec<usize>, String> {
-        let fields: Vec<usize> = self
-            .op
-            .fields
-            .as_ref()
-            .map(|f| f.value.clone())
-            .unwrap_or_default();
+        let fields = self.op.writable_fields().to_vec();
         for i in &fields {
             let f = &self.entity.fields[*i];
             if f.ty == FieldType::Password && !self.is_identity_password(*i) {
