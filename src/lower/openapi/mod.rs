@@ -349,7 +349,8 @@ fn operation(
     if rule.is_some_and(|r| !matches!(r, AuthRule::Public | AuthRule::Authenticated)) {
         errors.push("403");
     }
-    if !parameters_are_empty(&o) || op.kind != OpKind::List {
+    // A missing record, or a missing parent named in the path.
+    if op.kind != OpKind::List || op.path.contains('{') {
         errors.push("404");
     }
     if matches!(
@@ -375,12 +376,6 @@ fn operation(
     }
     o["responses"] = Value::Object(responses);
     o
-}
-
-fn parameters_are_empty(o: &Value) -> bool {
-    o.get("parameters")
-        .and_then(Value::as_array)
-        .is_none_or(|p| p.iter().all(|p| p["in"] != "path"))
 }
 
 fn operation_id(resource: &str, op: &Operation, method: Method) -> String {
