@@ -568,10 +568,7 @@ pub fn credentials_fn(ir: &Ir) -> Option<TokenStream> {
         .map(|(_, f)| q(&f.column))
         .collect();
     let hash_index = columns.len();
-    let live = entity
-        .soft_delete
-        .map(|i| format!(" AND {} IS NULL", q(&entity.fields[i].column)))
-        .unwrap_or_default();
+    let live = super::repo::live_rows(entity);
     let sql = format!(
         "SELECT {}, {} FROM {} WHERE {} = $1{live}",
         columns.join(", "),
@@ -618,10 +615,7 @@ pub fn grant_role_fn(ir: &Ir) -> Option<TokenStream> {
         .unwrap_or_default();
     // SQLite numbers `$n` parameters by first appearance, so they appear in order.
     let login_param = if guard.is_some() { 3 } else { 2 };
-    let live = entity
-        .soft_delete
-        .map(|i| format!(" AND {} IS NULL", q(&entity.fields[i].column)))
-        .unwrap_or_default();
+    let live = super::repo::live_rows(entity);
     let sql = format!(
         "UPDATE {} SET {} = $1{touch} WHERE {} = ${login_param}{live}",
         q(&entity.table),

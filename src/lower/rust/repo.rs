@@ -298,6 +298,15 @@ fn push_unique<T: PartialEq>(items: &mut Vec<T>, item: T) {
     }
 }
 
+/// ` AND "deleted_at" IS NULL` for a soft-deleting entity: the condition every query that
+/// must not see deleted rows appends.
+pub fn live_rows(entity: &Entity) -> String {
+    entity
+        .soft_delete
+        .map(|i| format!(" AND {} IS NULL", q(&entity.fields[i].column)))
+        .unwrap_or_default()
+}
+
 /// `find_by_slug`.
 pub fn find_fn(entity: &Entity, field: usize) -> syn::Ident {
     format_ident!("find_by_{}", entity.fields[field].name)
@@ -421,10 +430,7 @@ pub fn entity_rs(ir: &Ir, id: EntityId, spec: &RepoSpec) -> TokenStream {
         .map(|(_, f)| q(&f.column))
         .collect();
     let select_list = columns.join(", ");
-    let live = entity
-        .soft_delete
-        .map(|i| format!(" AND {} IS NULL", q(&entity.fields[i].column)))
-        .unwrap_or_default();
+    let live = live_rows(entity);
     let dialects = dialects(ir);
 
     let decoders = dialects.iter().map(|d| decoder(ir, entity, *d));
