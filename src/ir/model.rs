@@ -508,6 +508,16 @@ pub struct Auth {
     pub span: Span,
 }
 
+impl Auth {
+    /// An auth endpoint's path below the base path: from `paths`, else `/auth/<endpoint>`.
+    pub fn path(&self, endpoint: &str) -> String {
+        self.paths
+            .get(endpoint)
+            .cloned()
+            .unwrap_or_else(|| format!("/auth/{endpoint}"))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiKeys {
     pub header: String,

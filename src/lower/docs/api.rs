@@ -47,11 +47,7 @@ pub fn api_md(ir: &Ir, header: &str) -> String {
         ]
         .iter()
         .map(|(method, name, what)| {
-            let path = auth
-                .paths
-                .get(*name)
-                .cloned()
-                .unwrap_or_else(|| format!("/auth/{name}"));
+            let path = auth.path(name);
             let limited = if *name == "me" { &me_limit } else { &limit };
             vec![
                 (*method).into(),

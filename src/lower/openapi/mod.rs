@@ -125,14 +125,7 @@ fn auth_paths(ir: &Ir, schemas: &mut Schemas, paths: &mut Map<String, Value>, ba
         return;
     };
     let entity = ir.entity(a.identity);
-    let path = |name: &str| {
-        let tail = a
-            .paths
-            .get(name)
-            .cloned()
-            .unwrap_or_else(|| format!("/auth/{name}"));
-        format!("{base}{tail}")
-    };
+    let path = |name: &str| format!("{base}{}", a.path(name));
     let user = schemas.record(a.identity);
     // The account with its tokens, as register, login and refresh answer.
     let mut signed_in = schemas.record_properties(a.identity);

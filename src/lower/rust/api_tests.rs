@@ -175,12 +175,11 @@ impl Accounts {
             }
         }
         let path = |name: &str| {
-            let tail = auth
-                .paths
-                .get(name)
-                .cloned()
-                .unwrap_or_else(|| format!("/auth/{name}"));
-            format!("{}{tail}", ir.service.base_path.trim_end_matches('/'))
+            format!(
+                "{}{}",
+                ir.service.base_path.trim_end_matches('/'),
+                auth.path(name)
+            )
         };
         let default_role = auth
             .role_field

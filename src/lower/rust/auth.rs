@@ -358,10 +358,7 @@ pub fn routes_rs(ir: &Ir, repos: &mut Vec<(EntityId, RepoSpec)>) -> Option<Token
         format!(
             "{}{}",
             ir.service.base_path.trim_end_matches('/'),
-            auth.paths
-                .get(name)
-                .cloned()
-                .unwrap_or_else(|| format!("/auth/{name}"))
+            auth.path(name)
         )
     };
     let limit = super::rate::extractor(ir, super::rate::of_auth(ir));
