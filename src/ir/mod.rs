@@ -89,6 +89,14 @@ impl Ir {
         &self.resource(op.resource).operations[op.op]
     }
 
+    /// Whether any operation publishes domain events, which gives the service an outbox.
+    pub fn emits_events(&self) -> bool {
+        self.resources
+            .iter()
+            .flat_map(|r| &r.operations)
+            .any(|op| !op.emits.is_empty())
+    }
+
     /// Relations declared by `entity` (its foreign keys).
     pub fn relations_from(
         &self,

@@ -1,6 +1,6 @@
 //! `docs/api.md`: every endpoint with who may call it, its rate limit and cache policy.
 
-use super::markdown::{Doc, code, duration};
+use super::markdown::{Doc, code, code_list, duration};
 use crate::ir::{ErrorFormat, Ir, RateAlgorithm, RateKey, rule_text};
 use crate::lower::rust::{cache, rate};
 
@@ -58,6 +58,24 @@ pub fn api_md(ir: &Ir, header: &str) -> String {
         })
         .collect();
         doc.table(&["Method", "Path", "What it does", "Rate"], &rows);
+        if let Some(keys) = &auth.api_keys {
+            let keys_path = crate::lower::rust::api_keys::KEYS_PATH;
+            doc.para(&format!(
+                "Machine clients send an API key as {} instead. A key starts with {}, acts for \
+                 the account that holds it without the account's roles, and adds its scopes \
+                 (for `api_key(scope)` rules; declared: {}). The operator issues keys with {} \
+                 (the key is printed once and stored only as a hash) and revokes them with {}. \
+                 The account lists its keys at {} and revokes one with {}; a request made with \
+                 a key cannot.",
+                code(&format!("{}: <key>", keys.header)),
+                code(&keys.prefix),
+                code_list(&keys.roles),
+                code("<binary> issue-api-key <login> <name> [scope...]"),
+                code("<binary> revoke-api-key <id>"),
+                code(&format!("GET {keys_path}")),
+                code(&format!("DELETE {keys_path}/{{id}}")),
+            ));
+        }
     }
     for r in &ir.resources {
         doc.heading(2, &code(&r.name));

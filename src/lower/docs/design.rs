@@ -78,6 +78,15 @@ pub fn adr_md(f: &Facts, header: &str) -> String {
                 .into(),
         );
     }
+    if ir.emits_events() {
+        decisions.push(
+            "Domain events go through a transactional outbox: an operation writes its events \
+             to the `outbox_events` table in the transaction of its change, and a dispatcher \
+             task in every instance leases due events and delivers them to \
+             `src/handlers/events.rs`, retrying failures with capped exponential backoff."
+                .into(),
+        );
+    }
     doc.bullets(decisions);
     doc.heading(2, "Consequences");
     let mut consequences = vec![
@@ -110,6 +119,14 @@ pub fn adr_md(f: &Facts, header: &str) -> String {
              answers: limits multiply by the instance count and a write leaves other \
              instances' caches stale until their TTL. With Redis, a Redis outage lets \
              requests through unlimited and uncached rather than failing them."
+                .into(),
+        );
+    }
+    if ir.emits_events() {
+        consequences.push(
+            "No event is lost and none is published for a change that rolled back, but \
+             delivery is at least once and not in order across instances: event handlers \
+             must be idempotent."
                 .into(),
         );
     }

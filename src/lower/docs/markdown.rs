@@ -70,6 +70,14 @@ pub fn code(text: &str) -> String {
     format!("`{text}`")
 }
 
+/// Names as inline code, comma-separated; `none` when there are none.
+pub fn code_list(names: &[String]) -> String {
+    if names.is_empty() {
+        return "none".to_owned();
+    }
+    names.iter().map(|n| code(n)).collect::<Vec<_>>().join(", ")
+}
+
 /// Milliseconds as the spec writes durations: `15m`, `7d`, `500ms`.
 pub fn duration(ms: u64) -> String {
     const UNITS: [(u64, &str); 4] = [

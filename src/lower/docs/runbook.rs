@@ -1,7 +1,7 @@
 //! `docs/runbook.md`: how to start, configure, watch, scale and roll back the service. The
 //! variable table comes from the same list as `.env.example` and the settings code.
 
-use super::markdown::{Doc, code};
+use super::markdown::{Doc, code, code_list};
 use crate::ir::{Database, Ir};
 use crate::lower::rust::EnvVar;
 
@@ -40,6 +40,19 @@ pub fn runbook_md(ir: &Ir, vars: &[EnvVar], binary: &str, redis: bool, header: &
              run {} with the service's environment. The role is in the account's next access \
              token.",
             code(&format!("{binary} grant-role <login> <role>"))
+        ));
+    }
+    if let Some(keys) = ir.auth.as_ref().and_then(|a| a.api_keys.as_ref()) {
+        doc.heading(2, "API keys");
+        doc.para(&format!(
+            "Issue a key for a machine client with {} (scopes among: {}); it is printed once, \
+             so hand it over straight away. Revoke a leaked or unused key with {}, where the id \
+             is the 12 hex digits after {}. Keys are stored only as hashes: a lost key is \
+             revoked and reissued, never recovered.",
+            code(&format!("{binary} issue-api-key <login> <name> [scope...]")),
+            code_list(&keys.roles),
+            code(&format!("{binary} revoke-api-key <id>")),
+            code(&keys.prefix)
         ));
     }
     doc.heading(2, "Environment");
@@ -89,6 +102,25 @@ pub fn runbook_md(ir: &Ir, vars: &[EnvVar], binary: &str, redis: bool, header: &
          response), method, route, status and latency. Passwords and tokens are never logged."
             .to_owned(),
     ]);
+    if ir.emits_events() {
+        doc.heading(2, "Domain events");
+        doc.bullets([
+            "Events wait in the `outbox_events` table until an instance with \
+             `EVENTS_DISPATCH_ENABLED=true` delivers them; `delivered_at` is set once the \
+             handler in `src/handlers/events.rs` succeeded, and delivered rows are deleted \
+             after 7 days."
+                .to_owned(),
+            "A failed delivery is logged with the event's id and retried after 1 s, 2 s, 4 s \
+             and so on, at most every 5 minutes, with `attempts` and `last_error` on the row. \
+             A handler that has not finished after 30 s counts as failed."
+                .to_owned(),
+            format!(
+                "Pending events: {}. Metrics: `events_delivered_total` and \
+                 `events_failed_total` by event.",
+                code("SELECT event, attempts, last_error FROM outbox_events WHERE delivered_at IS NULL")
+            ),
+        ]);
+    }
     doc.heading(2, "Common failures");
     let mut failures = vec![
         vec![

@@ -231,14 +231,74 @@ fn auth_paths(ir: &Ir, schemas: &mut Schemas, paths: &mut Map<String, Value>, ba
     let mut responses = Map::new();
     responses.insert("200".into(), json!({ "description": "The caller's account.", "content": { "application/json": { "schema": me } } }));
     add_errors(&mut responses, &["401"], ir.service.default_rate.is_some());
+    let mut security = vec![json!({ "bearer": [] })];
+    if a.api_keys.is_some() {
+        security.push(json!({ "apiKey": [] }));
+    }
     paths.insert(
         path("me"),
         json!({ "get": {
             "operationId": "auth_me",
             "summary": "The signed-in caller's own account.",
             "tags": ["auth"],
-            "security": [{ "bearer": [] }],
+            "security": security,
             "responses": responses,
+        }}),
+    );
+    if a.api_keys.is_some() {
+        api_key_paths(ir, schemas, paths, base);
+    }
+}
+
+/// The owner's list of API keys and their revocation.
+fn api_key_paths(ir: &Ir, schemas: &mut Schemas, paths: &mut Map<String, Value>, base: &str) {
+    let limited = ir.service.default_rate.is_some();
+    let time = json!({ "type": ["integer", "null"], "description": "Unix seconds." });
+    schemas.components.insert(
+        "ApiKey".into(),
+        json!({
+            "type": "object",
+            "properties": {
+                "id": { "type": "string", "description": "The key's public part, after the prefix." },
+                "name": { "type": "string" },
+                "scopes": { "type": "array", "items": { "type": "string" } },
+                "created_at": { "type": "integer", "description": "Unix seconds." },
+                "last_used_at": time,
+                "revoked_at": time,
+            },
+            "required": ["id", "name", "scopes", "created_at", "last_used_at", "revoked_at"],
+            "additionalProperties": false,
+        }),
+    );
+    let keys_path = format!("{base}{}", crate::lower::rust::api_keys::KEYS_PATH);
+    let mut listed = Map::new();
+    listed.insert(
+        "200".into(),
+        json!({ "description": "The caller's keys, revoked ones included; never the keys themselves.", "content": { "application/json": { "schema": { "type": "array", "items": reference("ApiKey") } } } }),
+    );
+    add_errors(&mut listed, &["401", "403"], limited);
+    paths.insert(
+        keys_path.clone(),
+        json!({ "get": {
+            "operationId": "auth_api_keys_list",
+            "summary": "The signed-in account's API keys. Keys are issued by the operator command `issue-api-key`.",
+            "tags": ["auth"],
+            "security": [{ "bearer": [] }],
+            "responses": listed,
+        }}),
+    );
+    let mut revoked = Map::new();
+    revoked.insert("204".into(), json!({ "description": "Revoked." }));
+    add_errors(&mut revoked, &["401", "403", "404"], limited);
+    paths.insert(
+        format!("{keys_path}/{{id}}"),
+        json!({ "delete": {
+            "operationId": "auth_api_keys_revoke",
+            "summary": "Revokes one of the signed-in account's API keys.",
+            "tags": ["auth"],
+            "security": [{ "bearer": [] }],
+            "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }],
+            "responses": revoked,
         }}),
     );
 }
@@ -467,18 +527,20 @@ fn security(ir: &Ir, rule: &AuthRule) -> Option<Value> {
     if ir.auth.is_some() && !only_api_keys(rule) {
         alternatives.push(json!({ "bearer": [] }));
     }
-    if ir.auth.as_ref().is_some_and(|a| a.api_keys.is_some()) && mentions_api_key(rule) {
+    if ir.auth.as_ref().is_some_and(|a| a.api_keys.is_some()) && key_may_pass(rule) {
         alternatives.push(json!({ "apiKey": [] }));
     }
     Some(json!(alternatives))
 }
 
-fn mentions_api_key(rule: &AuthRule) -> bool {
+/// Whether a request with an API key can pass: a key acts for its owner without the
+/// owner's roles, plus its scopes.
+fn key_may_pass(rule: &AuthRule) -> bool {
     match rule {
-        AuthRule::ApiKey(_) => true,
-        AuthRule::And(rules) | AuthRule::Or(rules) => rules.iter().any(mentions_api_key),
-        AuthRule::Not(inner) => mentions_api_key(inner),
-        _ => false,
+        AuthRule::Role(_) => false,
+        AuthRule::And(rules) => rules.iter().all(key_may_pass),
+        AuthRule::Or(rules) => rules.iter().any(key_may_pass),
+        _ => true,
     }
 }
 

@@ -38,6 +38,12 @@ pub fn files(ir: &Ir, crate_name: &str, skipped: &[Vec<usize>]) -> Vec<(String, 
     if let Some(a) = &accounts {
         modules.push(format_ident!("auth"));
         files.push(("tests/api/auth.rs".into(), auth_rs(a, crate_name)));
+        if let Some(tests) = api_keys_rs(ir, a, crate_name) {
+            uses.api_keys.set(true);
+            uses.database.set(true);
+            modules.push(format_ident!("api_keys"));
+            files.push(("tests/api/api_keys.rs".into(), tests));
+        }
     }
     let limits = rate_tests(ir, skipped, accounts.as_ref());
     if !limits.is_empty() {
@@ -401,6 +407,7 @@ struct Target<'a> {
 struct Uses {
     sign_up_as: Cell<bool>,
     database: Cell<bool>,
+    api_keys: Cell<bool>,
 }
 
 /// The tests of one operation.
@@ -726,7 +733,139 @@ fn create_round_trip(
     if view::shape_of(ir, resource_id, op) == Shape::Record {
         tests.extend(stale_update(ir, resource, &create, target));
     }
+    tests.extend(event_tests(ir, resource, op, &create, target));
     Some(tests)
+}
+
+/// For each event a create publishes: it is in the outbox with the new record, it is not
+/// when its transaction rolls back, and a restarted service delivers it. Then, once, how
+/// the outbox leases events and retries failures.
+fn event_tests(
+    ir: &Ir,
+    resource: &Resource,
+    op: &Operation,
+    create: &TokenStream,
+    target: &Target,
+) -> Vec<TokenStream> {
+    let key = types::json_name(ir, &ir.entity(resource.entity).fields[resource.key]);
+    let krate = &target.krate;
+    let read = read_created(ir, resource, krate);
+    let envelope = resource.envelope.as_ref().map(|e| quote!([#e]));
+    let mut tests = Vec::new();
+    for (n, id) in op.emits.iter().enumerate() {
+        let event = ir.event(*id);
+        if event.entity != resource.entity {
+            continue;
+        }
+        target.uses.database.set(true);
+        let name = &event.name;
+        let record_fn = super::events::record_fn(event);
+        let snake = record_fn.to_string();
+        let recorded = format_ident!("{}_{}_records_{snake}", resource.name, op.name);
+        let rolled_back = format_ident!("{snake}_is_not_recorded_when_its_transaction_rolls_back");
+        let restarted = format_ident!("{snake}_is_delivered_after_a_restart");
+        tests.push(quote! {
+            #[tokio::test]
+            async fn #recorded() {
+                #create
+                let db = app.database().await;
+                let events = #krate::repo::outbox_events::of_kind(&db, #name).await.expect("reads the outbox");
+                assert_eq!(events.len(), 1, "one event per change");
+                let payload: Value = serde_json::from_str(&events[0].payload).expect("a JSON payload");
+                assert_eq!(payload[#key], created #envelope [#key], "the event carries the new record");
+                assert_eq!(events[0].delivered_at, None, "nothing delivers without the dispatcher");
+            }
+
+            #[tokio::test]
+            async fn #rolled_back() {
+                use #krate::repo::outbox_events::of_kind;
+
+                #create
+                let db = app.database().await;
+                #read
+                let mut tx = db.begin().await.expect("begins a transaction");
+                #krate::events::#record_fn(&mut tx, &read).await.expect("records the event");
+                // Dropped without commit, as when a later statement of the change fails.
+                drop(tx);
+                assert_eq!(of_kind(&db, #name).await.expect("reads the outbox").len(), 1, "only the committed change's event");
+                let mut tx = db.begin().await.expect("begins a transaction");
+                #krate::events::#record_fn(&mut tx, &read).await.expect("records the event");
+                tx.commit().await.expect("commits");
+                assert_eq!(of_kind(&db, #name).await.expect("reads the outbox").len(), 2);
+            }
+
+            #[tokio::test]
+            async fn #restarted() {
+                // The test router never dispatches, like a service stopped before delivery.
+                #create
+                let db = app.database().await;
+                let restarted = #krate::startup::Application::build(app.settings()).await.expect("the service restarts");
+                let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+                let server = tokio::spawn(restarted.run_until_stopped(async {
+                    stopped.await.ok();
+                }));
+                let mut delivered = Vec::new();
+                for _ in 0..100 {
+                    delivered = #krate::repo::outbox_events::of_kind(&db, #name).await.expect("reads the outbox");
+                    if delivered.iter().all(|e| e.delivered_at.is_some()) {
+                        break;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+                stop.send(()).ok();
+                server.await.expect("the server task ends").expect("the server stops cleanly");
+                assert_eq!(delivered.len(), 1);
+                assert!(delivered[0].delivered_at.is_some(), "the pending event is delivered: {:?}", delivered[0]);
+                assert_eq!(delivered[0].attempts, 1, "delivered on the first attempt");
+                assert_eq!(delivered[0].last_error, None);
+            }
+        });
+        if n == 0 {
+            let leases = format_ident!("outbox_leases_each_{snake}_once_and_retries_failures");
+            tests.push(quote! {
+                #[tokio::test]
+                async fn #leases() {
+                    use #krate::repo::outbox_events::{claim, failed, of_kind};
+
+                    #create
+                    let db = app.database().await;
+                    let now = chrono::Utc::now().timestamp_millis();
+                    let lease_until = now + 30_000;
+                    let first = claim(&db, now, lease_until, 10).await.expect("claims");
+                    assert_eq!(first.len(), 1, "the due event is claimed");
+                    assert_eq!(first[0].attempts, 1);
+                    let again = claim(&db, now, lease_until, 10).await.expect("claims");
+                    assert!(again.is_empty(), "a leased event is not claimed twice");
+                    failed(&db, &first[0].id, now + 1_000, "the handler failed").await.expect("releases the event");
+                    let early = claim(&db, now + 999, lease_until, 10).await.expect("claims");
+                    assert!(early.is_empty(), "a failed event waits for its retry time");
+                    let retried = claim(&db, now + 1_000, lease_until, 10).await.expect("claims");
+                    assert_eq!(retried.len(), 1, "then it is claimed again");
+                    assert_eq!(retried[0].attempts, 2);
+                    let stored = of_kind(&db, #name).await.expect("reads the outbox");
+                    assert_eq!(stored[0].last_error.as_deref(), Some("the handler failed"));
+                    assert_eq!(stored[0].delivered_at, None);
+                }
+            });
+        }
+    }
+    tests
+}
+
+/// `read`: the record the test just created (`created`), loaded through the repository
+/// from `db`.
+fn read_created(ir: &Ir, resource: &Resource, krate: &syn::Ident) -> TokenStream {
+    let entity = ir.entity(resource.entity);
+    let lookup = &entity.fields[resource.key];
+    let key = types::json_name(ir, lookup);
+    let key_type = types::value_type(ir, &lookup.ty);
+    let repo = repo::module(ir, resource.entity);
+    let find = repo::find_fn(entity, resource.key);
+    let envelope = resource.envelope.as_ref().map(|e| quote!([#e]));
+    quote! {
+        let key: #key_type = serde_json::from_value(created #envelope [#key].clone()).expect("the key of the new record");
+        let read = #krate::repo::#repo::#find(&db, &key).await.expect("reads").expect("the record exists");
+    }
 }
 
 /// Two writers read the same version and both update it: the second write must be refused
@@ -742,24 +881,19 @@ fn stale_update(
     if !target.updatable {
         return None;
     }
-    let lookup = &entity.fields[resource.key];
-    let key = types::json_name(ir, lookup);
-    let key_type = types::value_type(ir, &lookup.ty);
     let krate = &target.krate;
     let repo = repo::module(ir, resource.entity);
-    let find = repo::find_fn(entity, resource.key);
-    let envelope = resource.envelope.as_ref().map(|e| quote!([#e]));
+    let read = read_created(ir, resource, krate);
     let test = format_ident!("{}_refuses_a_stale_update", resource.name);
     target.uses.database.set(true);
     Some(quote! {
         #[tokio::test]
         async fn #test() {
-            use #krate::repo::#repo::{#find, update};
+            use #krate::repo::#repo::update;
 
             #create
-            let key: #key_type = serde_json::from_value(created #envelope [#key].clone()).expect("the key of the new record");
             let db = app.database().await;
-            let read = #find(&db, &key).await.expect("reads").expect("the record exists");
+            #read
             let seen = read.updated_at;
             let mut first = read.clone();
             first.updated_at = seen + chrono::Duration::seconds(1);
@@ -893,6 +1027,103 @@ fn json_tokens(value: &Value) -> TokenStream {
     }
     let inner = inner(value);
     quote!(json!(#inner))
+}
+
+/// `tests/api/api_keys.rs`: a key issued by the operator command acts for its owner
+/// without the owner's roles; forged and revoked keys get 401; owners list and revoke
+/// their own keys only, and a key cannot manage keys.
+fn api_keys_rs(ir: &Ir, a: &Accounts, crate_name: &str) -> Option<TokenStream> {
+    let keys = super::api_keys::of(ir)?;
+    let krate = ident(crate_name);
+    let scopes: Vec<&String> = keys.roles.iter().take(1).collect();
+    let prefix = &keys.prefix;
+    let me = &a.me;
+    let id_json = &a.id_json;
+    let envelope = a.envelope.as_ref().map(|e| quote!([#e]));
+    let keys_path = format!(
+        "{}{}",
+        ir.service.base_path.trim_end_matches('/'),
+        super::api_keys::KEYS_PATH
+    );
+    Some(quote! {
+        //! API keys: issued by the operator command, shown once, stored hashed, revocable.
+        use serde_json::Value;
+
+        use crate::helpers::TestApp;
+
+        /// Signs `who` up and issues them a key; answers their token and the key.
+        async fn keyed(app: &TestApp, who: &str) -> (String, String) {
+            let token = app.sign_up(who).await;
+            let scopes: Vec<String> = vec![#(#scopes.to_owned()),*];
+            let key = #krate::admin::issue_api_key(&app.settings(), &TestApp::login_of(who), "ci", &scopes)
+                .await
+                .expect("issues a key");
+            (token, key)
+        }
+
+        #[tokio::test]
+        async fn an_api_key_acts_for_its_owner() {
+            let app = TestApp::spawn().await;
+            let (token, key) = keyed(&app, "alice").await;
+            assert!(key.starts_with(#prefix), "keys carry the prefix: {key}");
+            let (status, by_token) = app.send("GET", #me, Some(token.as_str()), None).await;
+            assert_eq!(status, 200, "{by_token}");
+            let (status, by_key) = app.send_with_key("GET", #me, &key).await;
+            assert_eq!(status, 200, "{by_key}");
+            assert_eq!(by_key #envelope [#id_json], by_token #envelope [#id_json]);
+        }
+
+        #[tokio::test]
+        async fn forged_and_malformed_api_keys_are_refused() {
+            let app = TestApp::spawn().await;
+            let (_, key) = keyed(&app, "alice").await;
+            let mut forged = key.clone();
+            let last = if forged.ends_with('0') { '1' } else { '0' };
+            forged.pop();
+            forged.push(last);
+            for candidate in [forged.as_str(), "not-a-key", #prefix, ""] {
+                let (status, body) = app.send_with_key("GET", #me, candidate).await;
+                app.assert_error(401, status, &body);
+            }
+        }
+
+        #[tokio::test]
+        async fn owners_list_and_revoke_their_own_keys() {
+            let app = TestApp::spawn().await;
+            let (alice, key) = keyed(&app, "alice").await;
+            let bob = app.sign_up("bob").await;
+            let (status, listed) = app.send("GET", #keys_path, Some(alice.as_str()), None).await;
+            assert_eq!(status, 200, "{listed}");
+            let listed = listed.as_array().expect("a list of keys").clone();
+            assert_eq!(listed.len(), 1);
+            let id = listed[0]["id"].as_str().expect("a key id").to_owned();
+            assert!(key.contains(&id), "the id is the key's public part");
+            assert!(!listed[0].to_string().contains(&key[#prefix.len() + id.len()..]), "the secret is never shown again");
+            let (status, others) = app.send("GET", #keys_path, Some(bob.as_str()), None).await;
+            assert_eq!((status.as_u16(), others), (200, Value::Array(Vec::new())));
+            let path = format!("{}/{id}", #keys_path);
+            let (status, body) = app.send("DELETE", &path, Some(bob.as_str()), None).await;
+            app.assert_error(404, status, &body);
+            let (status, body) = app.send_with_key("DELETE", &path, &key).await;
+            app.assert_error(403, status, &body);
+            let (status, _) = app.send("DELETE", &path, Some(alice.as_str()), None).await;
+            assert_eq!(status, 204);
+            let (status, body) = app.send_with_key("GET", #me, &key).await;
+            app.assert_error(401, status, &body);
+        }
+
+        #[tokio::test]
+        async fn the_operator_revokes_any_key_and_refuses_unknown_scopes() {
+            let app = TestApp::spawn().await;
+            let (_, key) = keyed(&app, "alice").await;
+            let id = &key[#prefix.len()..#prefix.len() + 12];
+            #krate::admin::revoke_api_key(&app.settings(), id).await.expect("revokes");
+            let (status, body) = app.send_with_key("GET", #me, &key).await;
+            app.assert_error(401, status, &body);
+            let unknown = #krate::admin::issue_api_key(&app.settings(), &TestApp::login_of("alice"), "ci", &["svcc-no-such-scope".to_owned()]).await;
+            assert!(unknown.is_err(), "an undeclared scope is refused");
+        }
+    })
 }
 
 /// `tests/api/health.rs`: probes, the error body, the body limit, and serving over TCP
@@ -1345,6 +1576,21 @@ fn helpers_rs(ir: &Ir, crate_name: &str, accounts: Option<&Accounts>, uses: &Use
             }
         }
     });
+    let key_fn = super::api_keys::of(ir).filter(|_| uses.api_keys.get()).map(|_| {
+        quote! {
+            /// Sends a request without a body that carries an API key instead of a token.
+            pub async fn send_with_key(&self, method: &str, path: &str, key: &str) -> (StatusCode, Value) {
+                let request = Request::builder()
+                    .method(method)
+                    .uri(path)
+                    .header(#krate::auth::API_KEY_HEADER, key)
+                    .body(Body::empty())
+                    .expect("a valid request");
+                let (status, _, body) = self.answer(request).await;
+                (status, body)
+            }
+        }
+    });
     let settings_fn = (uses.database.get() || granted).then(|| {
         quote! {
             /// The settings this app runs with, for calling the crate directly.
@@ -1421,6 +1667,7 @@ fn helpers_rs(ir: &Ir, crate_name: &str, accounts: Option<&Accounts>, uses: &Use
 
             #database_fn
             #settings_fn
+            #key_fn
 
             /// Sends one request; answers the status and the JSON body (`null` when empty).
             pub async fn send(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
@@ -1444,7 +1691,11 @@ fn helpers_rs(ir: &Ir, crate_name: &str, accounts: Option<&Accounts>, uses: &Use
                     }
                     None => Body::empty(),
                 };
-                let request = request.body(body).expect("a valid request");
+                self.answer(request.body(body).expect("a valid request")).await
+            }
+
+            /// Runs a request through the router; answers the status, the headers and the JSON body.
+            async fn answer(&self, request: Request<Body>) -> (StatusCode, HeaderMap, Value) {
                 let response = self.router.clone().oneshot(request).await.expect("the router answers");
                 let status = response.status();
                 let headers = response.headers().clone();

@@ -66,6 +66,27 @@ pub fn auth_rs(ir: &Ir) -> TokenStream {
         _ => quote!(claims.sub.parse().map_err(|_| AppError::Unauthorized)?),
     };
     let access_secs = i64::try_from(auth.access_ttl_ms / 1000).unwrap_or(900);
+    let key_items = super::api_keys::auth_items(ir);
+    let key_check = super::api_keys::extractor_check(ir);
+    let (key_field, key_none) = if key_items.is_some() {
+        (
+            quote! {
+                /// The API key the request came with; `None` for a signed-in account.
+                pub api_key: Option<ApiKey>,
+            },
+            quote!(api_key: None,),
+        )
+    } else {
+        (quote!(), quote!())
+    };
+    let has_scope = key_items.is_some().then(|| {
+        quote! {
+            /// Whether the request came with an API key that holds `scope`.
+            pub fn has_scope(&self, scope: &str) -> bool {
+                self.api_key.as_ref().is_some_and(|k| k.scopes.iter().any(|s| s == scope))
+            }
+        }
+    });
     let refresh_secs = i64::try_from(auth.refresh_ttl_ms / 1000).unwrap_or(604_800);
     quote! {
         //! Who is calling: access tokens (JWT, HS256) issued at login and verified on every
@@ -97,9 +118,9 @@ pub fn auth_rs(ir: &Ir) -> TokenStream {
             format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple())
         }
 
-        /// What is stored for a refresh token: its SHA-256, so the table grants nothing if
-        /// it leaks. The token is random enough that a fast hash suffices.
-        pub fn refresh_token_hash(token: &str) -> String {
+        /// What is stored for a refresh token or an API key: its SHA-256, so the table grants
+        /// nothing if it leaks. The secret is random enough that a fast hash suffices.
+        pub fn secret_hash(token: &str) -> String {
             format!("{:x}", sha2::Sha256::digest(token.as_bytes()))
         }
 
@@ -108,18 +129,23 @@ pub fn auth_rs(ir: &Ir) -> TokenStream {
             chrono::Utc::now().timestamp()
         }
 
-        /// A caller whose token verified.
+        /// A caller whose token (or API key) verified.
         #[derive(Debug, Clone)]
         pub struct Caller {
             pub id: #id_ty,
             pub roles: Vec<String>,
+            #key_field
         }
 
         impl Caller {
             pub fn has_role(&self, role: &str) -> bool {
                 self.roles.iter().any(|r| r == role)
             }
+
+            #has_scope
         }
+
+        #key_items
 
         /// The token's claims.
         #[derive(Debug, serde::Serialize, serde::Deserialize)]
@@ -194,7 +220,7 @@ pub fn auth_rs(ir: &Ir) -> TokenStream {
                 let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
                     .map_err(|_| AppError::Unauthorized)?
                     .claims;
-                Ok(Caller { id: #parse_id, roles: claims.roles })
+                Ok(Caller { id: #parse_id, roles: claims.roles, #key_none })
             }
         }
 
@@ -211,6 +237,7 @@ pub fn auth_rs(ir: &Ir) -> TokenStream {
                 if let Some(caller) = parts.extensions.get::<Caller>() {
                     return Ok(MaybeCaller(Some(caller.clone())));
                 }
+                #key_check
                 let Some(header) = parts.headers.get(AUTHORIZATION) else {
                     return Ok(MaybeCaller(None));
                 };
@@ -372,6 +399,17 @@ pub fn routes_rs(ir: &Ir, repos: &mut Vec<(EntityId, RepoSpec)>) -> Option<Token
         Some(e) => quote!(Some(#e)),
         None => quote!(None),
     };
+    let key_none = super::api_keys::of(ir).map(|_| quote!(api_key: None,));
+    let (key_routes, key_handlers, key_imports) = match super::api_keys::routes(ir) {
+        Some((routes, handlers)) => (
+            routes,
+            handlers,
+            quote!(
+                use crate::extract::AppPath;
+            ),
+        ),
+        None => (quote!(), quote!(), quote!()),
+    };
     Some(quote! {
         //! Registration, login and the signed-in caller's own record.
 
@@ -381,10 +419,11 @@ pub fn routes_rs(ir: &Ir, repos: &mut Vec<(EntityId, RepoSpec)>) -> Option<Token
         use axum::routing;
         use axum::Router;
 
-        use crate::auth::{Caller, new_refresh_token, refresh_token_hash, unix_now, REFRESH_TOKEN_SECONDS};
+        use crate::auth::{Caller, new_refresh_token, secret_hash, unix_now, REFRESH_TOKEN_SECONDS};
         use crate::domain::#record;
         use crate::error::AppError;
         use crate::extract::AppJson;
+        #key_imports
         use crate::repo::#repo as repo;
         use crate::repo::auth_refresh_tokens as sessions;
         use crate::state::AppState;
@@ -396,6 +435,7 @@ pub fn routes_rs(ir: &Ir, repos: &mut Vec<(EntityId, RepoSpec)>) -> Option<Token
                 .route(#refresh_path, routing::post(refresh))
                 .route(#logout_path, routing::post(logout))
                 .route(#me_path, routing::get(me))
+                #key_routes
         }
 
         #patterns
@@ -433,7 +473,7 @@ pub fn routes_rs(ir: &Ir, repos: &mut Vec<(EntityId, RepoSpec)>) -> Option<Token
 
         /// The record with a fresh access token and `refresh_token`, in the spec's shape.
         fn signed_in(state: &AppState, status: StatusCode, user: &#record, refresh_token: String) -> Result<Response, AppError> {
-            let caller = Caller { id: user.#pk_name, roles: #roles };
+            let caller = Caller { id: user.#pk_name, roles: #roles, #key_none };
             let body = SignedIn {
                 user,
                 token: state.jwt.issue(&caller)?,
@@ -451,7 +491,7 @@ pub fn routes_rs(ir: &Ir, repos: &mut Vec<(EntityId, RepoSpec)>) -> Option<Token
             let token = new_refresh_token();
             let family = uuid::Uuid::new_v4().to_string();
             let new = sessions::New {
-                hash: &refresh_token_hash(&token),
+                hash: &secret_hash(&token),
                 user_id: &user.#pk_name,
                 family: &family,
                 issued_at: now,
@@ -504,7 +544,7 @@ pub fn routes_rs(ir: &Ir, repos: &mut Vec<(EntityId, RepoSpec)>) -> Option<Token
         /// spent token revokes every token descended from the same login.
         async fn refresh(State(state): State<AppState>, #limit AppJson(body): AppJson<RefreshBody>) -> Result<Response, AppError> {
             let now = unix_now();
-            let old = refresh_token_hash(&body.refresh_token);
+            let old = secret_hash(&body.refresh_token);
             let stored = sessions::find(&state.db, &old).await?.ok_or(AppError::Unauthorized)?;
             if stored.used_at.is_some() || stored.revoked_at.is_some() {
                 return Err(revoke_on_reuse(&state, &stored.family, now).await);
@@ -514,7 +554,7 @@ pub fn routes_rs(ir: &Ir, repos: &mut Vec<(EntityId, RepoSpec)>) -> Option<Token
             }
             let token = new_refresh_token();
             let next = sessions::New {
-                hash: &refresh_token_hash(&token),
+                hash: &secret_hash(&token),
                 user_id: &stored.user_id,
                 family: &stored.family,
                 issued_at: now,
@@ -529,12 +569,14 @@ pub fn routes_rs(ir: &Ir, repos: &mut Vec<(EntityId, RepoSpec)>) -> Option<Token
 
         /// Ends the session the refresh token belongs to; answers 204 whatever the token.
         async fn logout(State(state): State<AppState>, #limit AppJson(body): AppJson<RefreshBody>) -> Result<StatusCode, AppError> {
-            let hash = refresh_token_hash(&body.refresh_token);
+            let hash = secret_hash(&body.refresh_token);
             if let Some(stored) = sessions::find(&state.db, &hash).await? {
                 sessions::revoke_family(&state.db, &stored.family, unix_now()).await?;
             }
             Ok(StatusCode::NO_CONTENT)
         }
+
+        #key_handlers
 
         /// The signed-in caller's own record.
         async fn me(State(state): State<AppState>, #me_limit caller: Caller) -> Result<Response, AppError> {
@@ -646,56 +688,100 @@ pub fn grant_role_fn(ir: &Ir) -> Option<TokenStream> {
     })
 }
 
-/// `src/admin.rs`: operator commands the service binary runs instead of serving.
+/// Whether the operator can grant roles: the identity has an enum role field.
+pub fn admin_grants_roles(ir: &Ir) -> bool {
+    ir.auth.as_ref().is_some_and(|a| {
+        a.role_field
+            .is_some_and(|r| matches!(ir.entity(a.identity).fields[r].ty, FieldType::Enum(_)))
+    })
+}
+
+/// `src/admin.rs`: operator commands the service binary runs instead of serving, when
+/// there are roles to grant or API keys to issue.
 pub fn admin_rs(ir: &Ir) -> Option<TokenStream> {
     let auth = ir.auth.as_ref()?;
     let entity = ir.entity(auth.identity);
-    let FieldType::Enum(role_enum) = &entity.fields[auth.role_field?].ty else {
+    let role_enum = auth
+        .role_field
+        .filter(|_| admin_grants_roles(ir))
+        .and_then(|r| match &entity.fields[r].ty {
+            FieldType::Enum(e) => Some(*e),
+            _ => None,
+        });
+    let keys = super::api_keys::admin_items(ir);
+    if role_enum.is_none() && keys.is_none() {
         return None;
-    };
-    let role = type_ident(&ir.enum_(*role_enum).name);
+    }
     let repo = super::repo::module(ir, auth.identity);
+    let grant = role_enum.map(|e| {
+        let role = type_ident(&ir.enum_(e).name);
+        quote! {
+            /// Gives an existing account a role, e.g. the first administrator. Takes effect
+            /// with the account's next access token.
+            pub async fn grant_role(settings: &Settings, login: &str, role: &str) -> Result<(), AdminError> {
+                let role: crate::domain::#role = role.parse().map_err(|expected| AdminError::UnknownRole {
+                    role: role.to_owned(),
+                    expected,
+                })?;
+                let db = connect(settings).await?;
+                let granted = crate::repo::#repo::grant_role(&db, login, role).await;
+                db.close().await;
+                if granted? {
+                    Ok(())
+                } else {
+                    Err(AdminError::NoAccount(login.to_owned()))
+                }
+            }
+        }
+    });
+    let key_errors = keys.is_some().then(|| {
+        quote! {
+            #[error("unknown API key scope `{scope}`: expected one of {expected}")]
+            UnknownScope { scope: String, expected: String },
+            #[error("an API key's name must have 1 to 100 characters")]
+            BadName,
+            #[error("no live API key has the id `{0}`")]
+            NoApiKey(String),
+        }
+    });
+    let role_error = grant.is_some().then(|| {
+        quote! {
+            #[error("unknown role `{role}`: expected {expected}")]
+            UnknownRole { role: String, expected: String },
+        }
+    });
     Some(quote! {
-        //! Operator commands, run as `<binary> grant-role <login> <role>` against the
+        //! Operator commands, run by the service binary (see `src/main.rs`) against the
         //! database the environment configures.
 
         use crate::config::Settings;
         use crate::db::Database;
-        use crate::domain::#role;
         use crate::error::AppError;
 
         #[derive(Debug, thiserror::Error)]
         pub enum AdminError {
-            #[error("unknown role `{role}`: expected {expected}")]
-            UnknownRole { role: String, expected: String },
+            #role_error
+            #key_errors
             #[error("no account has the login `{0}`")]
             NoAccount(String),
             #[error("cannot connect to the database: {0}")]
             Database(#[from] sqlx::Error),
             #[error("cannot apply migrations: {0}")]
             Migrate(#[from] sqlx::migrate::MigrateError),
-            #[error("cannot change the role: {0}")]
+            #[error("the database refused the change: {0}")]
             Query(#[from] AppError),
         }
 
-        /// Gives an existing account a role, e.g. the first administrator. Takes effect
-        /// with the account's next access token.
-        pub async fn grant_role(settings: &Settings, login: &str, role: &str) -> Result<(), AdminError> {
-            let role: #role = role.parse().map_err(|expected| AdminError::UnknownRole {
-                role: role.to_owned(),
-                expected,
-            })?;
+        /// The configured database, migrated first when `MIGRATE_ON_START` is on.
+        async fn connect(settings: &Settings) -> Result<Database, AdminError> {
             let db = Database::connect(settings).await?;
             if settings.migrate_on_start {
                 db.migrate().await?;
             }
-            let granted = crate::repo::#repo::grant_role(&db, login, role).await;
-            db.close().await;
-            if granted? {
-                Ok(())
-            } else {
-                Err(AdminError::NoAccount(login.to_owned()))
-            }
+            Ok(db)
         }
+
+        #grant
+        #keys
     })
 }

@@ -133,8 +133,8 @@ pub fn caller_only(rule: &AuthRule) -> Result<Option<TokenStream>, Unsupported> 
         AuthRule::Public => Some(quote!(true)),
         AuthRule::Authenticated => Some(quote!(caller.is_some())),
         AuthRule::Role(role) => Some(quote!(caller.is_some_and(|c| c.has_role(#role)))),
-        // API keys are not issued yet, so no caller holds one.
-        AuthRule::ApiKey(_) => Some(quote!(false)),
+        AuthRule::ApiKey(None) => Some(quote!(caller.is_some_and(|c| c.api_key.is_some()))),
+        AuthRule::ApiKey(Some(scope)) => Some(quote!(caller.is_some_and(|c| c.has_scope(#scope)))),
         AuthRule::Owner(_) | AuthRule::Predicate(_) => None,
         AuthRule::And(rules) | AuthRule::Or(rules) => {
             let parts = rules

@@ -176,11 +176,26 @@ pub fn env_vars(ir: &Ir) -> Vec<EnvVar> {
             "`false` turns every rate limit off, for load tests and API fuzzing only; never in production.",
         ));
     }
+    if ir.emits_events() {
+        vars.push(var(
+            EVENTS_DISPATCH_ENABLED,
+            Some("true".into()),
+            "`false` keeps this instance from delivering domain events (they wait in the outbox for an instance that does).",
+        ));
+        vars.push(var(
+            EVENTS_POLL_INTERVAL_MS,
+            Some("1000".into()),
+            "How often the event dispatcher looks for due events, in milliseconds; a commit with events wakes it at once.",
+        ));
+    }
     vars
 }
 
 /// The switch for the spec's rate limits.
 pub const RATE_LIMITS_ENABLED: &str = "RATE_LIMITS_ENABLED";
+/// The event dispatcher's switch and poll interval.
+pub const EVENTS_DISPATCH_ENABLED: &str = "EVENTS_DISPATCH_ENABLED";
+pub const EVENTS_POLL_INTERVAL_MS: &str = "EVENTS_POLL_INTERVAL_MS";
 
 /// The variable a setting is read from and its default, as text.
 fn env_of(value: &ConfigValue, fallback: &str) -> (String, Option<String>) {
@@ -231,6 +246,26 @@ pub fn config_rs(ir: &Ir) -> TokenStream {
             rate_limits_enabled: parse(#RATE_LIMITS_ENABLED, &get(#RATE_LIMITS_ENABLED).unwrap_or_else(|| "true".to_owned()), &mut problems),
         }
     });
+    let (events_fields, events_init, events_check) = if ir.emits_events() {
+        (
+            quote! {
+                /// Whether this instance delivers domain events.
+                pub events_dispatch: bool,
+                pub events_poll_interval: Duration,
+            },
+            quote! {
+                events_dispatch: parse(#EVENTS_DISPATCH_ENABLED, &get(#EVENTS_DISPATCH_ENABLED).unwrap_or_else(|| "true".to_owned()), &mut problems),
+                events_poll_interval: Duration::from_millis(parse(#EVENTS_POLL_INTERVAL_MS, &get(#EVENTS_POLL_INTERVAL_MS).unwrap_or_else(|| "1000".to_owned()), &mut problems)),
+            },
+            quote! {
+                if settings.events_poll_interval.is_zero() {
+                    problems.push(format!("{} must be at least 1", #EVENTS_POLL_INTERVAL_MS));
+                }
+            },
+        )
+    } else {
+        (quote!(), quote!(), quote!())
+    };
     let (redis, _) = get(REDIS_URL);
     let redis_default = or_default(REDIS_URL);
     let (proxies, _) = get(TRUSTED_PROXIES);
@@ -294,6 +329,7 @@ pub fn config_rs(ir: &Ir) -> TokenStream {
             /// Proxies whose `X-Forwarded-For` names the client.
             pub trusted_proxies: Vec<std::net::IpAddr>,
             #rate_field
+            #events_fields
             #jwt_fields
         }
 
@@ -383,11 +419,13 @@ pub fn config_rs(ir: &Ir) -> TokenStream {
                         .collect(),
                     cors_origins: cors.split(',').map(str::trim).filter(|o| !o.is_empty()).map(str::to_owned).collect(),
                     #rate_init
+                    #events_init
                     host,
                     database_url,
                     #jwt_init
                 };
                 #jwt_check
+                #events_check
                 if !(settings.database_url.starts_with("postgres://") || settings.database_url.starts_with("postgresql://") || settings.database_url.starts_with("sqlite:")) {
                     problems.push(format!("{} must start with postgres:// or sqlite:", #db));
                 }

@@ -87,8 +87,10 @@ pub fn mod_rs(ir: &Ir) -> TokenStream {
     }
 }
 
-/// `src/domain/<entity>.rs`: the record as stored and, minus hidden fields, as sent.
-pub fn entity_rs(ir: &Ir, entity: &Entity) -> TokenStream {
+/// `src/domain/<entity>.rs`: the record as stored and, minus hidden fields, as sent. Records
+/// that domain events carry are also read back from their payloads, hidden fields taking
+/// their defaults.
+pub fn entity_rs(ir: &Ir, entity: &Entity, carried_by_events: bool) -> TokenStream {
     let name = type_ident(&entity.name);
     let doc = if entity.docs.is_empty() {
         let line = format!(" A `{}` record.", entity.name);
@@ -101,15 +103,22 @@ pub fn entity_rs(ir: &Ir, entity: &Entity) -> TokenStream {
         let ty = types::field_type(ir, f);
         let doc = docs(&f.docs);
         let rename = types::serde_rename(ir, f);
-        let skip = types::hidden(entity, i, f).then(|| quote!(#[serde(skip_serializing)]));
+        let skip = types::hidden(entity, i, f).then(|| {
+            if carried_by_events {
+                quote!(#[serde(skip_serializing, default)])
+            } else {
+                quote!(#[serde(skip_serializing)])
+            }
+        });
         quote!(#doc #rename #skip pub #field: #ty,)
     });
     let header = format!(" The `{}` entity (table `{}`).", entity.name, entity.table);
+    let deserialize = carried_by_events.then(|| quote!(, serde::Deserialize));
     quote! {
         #![doc = #header]
 
         #doc
-        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize #deserialize)]
         pub struct #name {
             #(#fields)*
         }

@@ -1,12 +1,14 @@
 //! The generated Axum service crate: `Cargo.toml`, the infrastructure modules, and
 //! `.env.example`. Rust is built with `quote!` and printed by `file.rs` alone.
 
+pub(crate) mod api_keys;
 mod api_tests;
 pub(crate) mod auth;
 mod authz;
 pub(crate) mod cache;
 pub(crate) mod config;
 mod domain;
+mod events;
 pub mod file;
 pub(crate) mod input;
 mod manifest;
@@ -61,13 +63,23 @@ pub fn lower(ir: &Ir, spec: &str) -> Result<Built, Vec<Diagnostic>> {
         http_modules.push(types::ident(&r.name));
         service_modules.push(types::ident(&r.name));
     }
+    if let Some(tokens) = events::repo_rs(ir) {
+        modules.push((format!("src/repo/{}.rs", events::MODULE), tokens));
+    }
+    if let Some(tokens) = events::events_rs(ir) {
+        modules.push(("src/events.rs".into(), tokens));
+    }
+    if let Some(tokens) = events::handlers_rs(ir) {
+        user_files.push(("src/handlers/events.rs".into(), tokens));
+        handler_modules.push(types::ident("events"));
+    }
     let exposed = domain::exposed_entities(ir);
     for id in &exposed {
         let entity = ir.entity(*id);
         let module = names::snake_case(&entity.name);
         modules.push((
             format!("src/domain/{module}.rs"),
-            domain::entity_rs(ir, entity),
+            domain::entity_rs(ir, entity, events::carried(ir, *id)),
         ));
         let spec = authz::spec_of(&mut repos, *id).clone();
         let mut tokens = repo::entity_rs(ir, *id, &spec);
@@ -89,7 +101,13 @@ pub fn lower(ir: &Ir, spec: &str) -> Result<Built, Vec<Diagnostic>> {
         ),
         (
             "src/main.rs".into(),
-            runtime::main_rs(&crate_name, admin.is_some()),
+            runtime::main_rs(
+                &crate_name,
+                runtime::Commands {
+                    grant_role: auth::admin_grants_roles(ir),
+                    api_keys: api_keys::of(ir).is_some(),
+                },
+            ),
         ),
         ("src/config.rs".into(), config::config_rs(ir)),
         ("src/telemetry.rs".into(), runtime::telemetry_rs()),
@@ -115,6 +133,9 @@ pub fn lower(ir: &Ir, spec: &str) -> Result<Built, Vec<Diagnostic>> {
     }
     if let Some(tokens) = sessions::repo_rs(ir) {
         modules.push((format!("src/repo/{}.rs", sessions::MODULE), tokens));
+    }
+    if let Some(tokens) = api_keys::repo_rs(ir) {
+        modules.push((format!("src/repo/{}.rs", api_keys::MODULE), tokens));
     }
     if let Some(tokens) = cache::cache_rs(ir) {
         modules.push(("src/cache.rs".into(), tokens));

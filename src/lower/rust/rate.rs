@@ -91,7 +91,20 @@ pub fn rate_rs(ir: &Ir) -> Option<TokenStream> {
             }
         }
     });
-    let user_key = if ir.auth.is_some() {
+    let user_key = if super::api_keys::of(ir).is_some() {
+        quote! {
+            KeyBy::User | KeyBy::ApiKey => {
+                let MaybeCaller(caller) = MaybeCaller::from_request_parts(parts, state).await?;
+                Ok(match caller {
+                    Some(caller) => match (&caller.api_key, key) {
+                        (Some(key), KeyBy::ApiKey) => format!("key:{}", key.id),
+                        _ => format!("user:{}", caller.id),
+                    },
+                    None => format!("ip:{}", client_ip(parts, &state.settings.trusted_proxies)),
+                })
+            }
+        }
+    } else if ir.auth.is_some() {
         quote! {
             KeyBy::User | KeyBy::ApiKey => {
                 let MaybeCaller(caller) = MaybeCaller::from_request_parts(parts, state).await?;
@@ -150,7 +163,7 @@ pub fn rate_rs(ir: &Ir) -> Option<TokenStream> {
             Ip,
             /// The signed-in user; anonymous requests count by address.
             User,
-            /// API keys are not issued yet, so these count like `User`.
+            /// The API key; requests without one count like `User`.
             ApiKey,
         }
 

@@ -253,6 +253,9 @@ pub struct RepoSpec {
     pub links: Vec<(String, crate::ir::LinkSpec)>,
     /// Password hashes written on their own (`set_password(key, hash)`).
     pub secrets: Vec<usize>,
+    /// Writes share a transaction with other statements (domain events, hand-written
+    /// actions), so inserts, updates and deletes also come as `_in` variants.
+    pub transactional: bool,
 }
 
 impl RepoSpec {
@@ -343,14 +346,26 @@ impl On {
     }
 
     /// Which functions a spec needs on transactions: those whose entity has collection
-    /// writes, since a record and its collections are written together.
+    /// writes, since a record and its collections are written together, or whose writes
+    /// publish events.
     fn both(spec: &RepoSpec) -> Vec<On> {
-        if spec.writes.is_empty() {
+        if spec.writes.is_empty() && !spec.transactional {
             vec![On::Pool]
         } else {
             vec![On::Pool, On::Tx]
         }
     }
+}
+
+/// `match db { Database::Postgres(pool) => { .. } .. }` over the crate's databases, with
+/// each arm's body written for its dialect.
+pub fn on_pool(ir: &Ir, body: &dyn Fn(Dialect) -> TokenStream) -> TokenStream {
+    let arms = dialects(ir).into_iter().map(|d| {
+        let v = variant(d);
+        let body = body(d);
+        quote!(Database::#v(pool) => { #body })
+    });
+    quote!(match db { #(#arms)* })
 }
 
 fn variant(d: Dialect) -> TokenStream {
@@ -602,32 +617,49 @@ pub fn entity_rs(ir: &Ir, id: EntityId, spec: &RepoSpec) -> TokenStream {
             ),
             None => (format!("DELETE FROM {table} WHERE {} = $1", q(&pk.column)), false),
         };
-        let arms = dialects.iter().map(|d| {
-            let v = variant(*d);
-            let key = types::bind_value(ir, &pk.ty, false, *d, quote!(key), true);
-            let now = soft.then(|| {
-                let b = types::bind_value(ir, &FieldType::Timestamp, false, *d, quote!(chrono::Utc::now()), false);
-                quote!(.bind(#b))
-            });
-            quote! {
-                Database::#v(pool) => sqlx::query(DELETE).bind(#key) #now .execute(pool).await?.rows_affected(),
-            }
-        });
         let doc = if soft {
             " Marks the row deleted (soft delete); false when there was none."
         } else {
             " Deletes the row; false when there was none."
         };
+        let functions = On::both(spec).into_iter().map(|on| {
+            let arms = dialects.iter().map(|d| {
+                let head = on.arm(*d);
+                let executor = on.executor();
+                let key = types::bind_value(ir, &pk.ty, false, *d, quote!(key), true);
+                let now = soft.then(|| {
+                    let b = types::bind_value(ir, &FieldType::Timestamp, false, *d, quote!(chrono::Utc::now()), false);
+                    quote!(.bind(#b))
+                });
+                quote! {
+                    #head => sqlx::query(DELETE).bind(#key) #now .execute(#executor).await?.rows_affected(),
+                }
+            });
+            match on {
+                On::Pool => quote! {
+                    #[doc = #doc]
+                    pub async fn delete(db: &Database, key: &#pk_ty) -> Result<bool, AppError> {
+                        let affected = match db {
+                            #(#arms)*
+                        };
+                        Ok(affected > 0)
+                    }
+                },
+                On::Tx => quote! {
+                    /// `delete` within the caller's transaction.
+                    pub async fn delete_in(tx: &mut crate::db::Tx, key: &#pk_ty) -> Result<bool, AppError> {
+                        let affected = match tx {
+                            #(#arms)*
+                        };
+                        Ok(affected > 0)
+                    }
+                },
+            }
+        });
         quote! {
             const DELETE: &str = #sql;
 
-            #[doc = #doc]
-            pub async fn delete(db: &Database, key: &#pk_ty) -> Result<bool, AppError> {
-                let affected = match db {
-                    #(#arms)*
-                };
-                Ok(affected > 0)
-            }
+            #(#functions)*
         }
     });
 
@@ -952,6 +984,14 @@ pub fn mod_rs(ir: &Ir, entities: &[EntityId]) -> TokenStream {
         let m = ident(super::sessions::MODULE);
         quote!(pub mod #m;)
     });
+    let keys = super::api_keys::of(ir).map(|_| {
+        let m = ident(super::api_keys::MODULE);
+        quote!(pub mod #m;)
+    });
+    let outbox = ir.emits_events().then(|| {
+        let m = ident(super::events::MODULE);
+        quote!(pub mod #m;)
+    });
     let sqlite = ir.service.databases.contains(&Database::Sqlite).then(|| {
         quote! {
             /// Timestamps are stored in SQLite as RFC 3339 text with milliseconds and `Z`,
@@ -972,7 +1012,9 @@ pub fn mod_rs(ir: &Ir, entities: &[EntityId]) -> TokenStream {
         //! `crate::error`.
 
         #(#modules)*
+        #keys
         #sessions
+        #outbox
 
         /// An enum column's text as the enum; anything else is a corrupt row.
         pub fn decode_enum<T: std::str::FromStr<Err = String>>(text: String) -> Result<T, sqlx::Error> {

@@ -7,6 +7,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::authz::{self, Subject};
+use super::events;
 use super::input::{self, Mode};
 use super::repo::{self, Condition, RepoSpec};
 use super::types::{self, ident, type_ident};
@@ -290,13 +291,23 @@ pub fn resource(ir: &Ir, id: ResourceId, repos: &mut Vec<(EntityId, RepoSpec)>) 
     };
     if !user_handlers.is_empty() {
         let header = format!(
-            " Hand-written actions of the `{}` resource. svcc created this file once and never\n overwrites it: it is yours. The generated code loads and authorizes the record, then\n calls these functions; a changed signature is a compile error here.",
+            " Hand-written actions of the `{}` resource. svcc created this file once and never\n overwrites it: it is yours. The generated code loads and authorizes the record, then\n calls these functions; an action that publishes events gets the transaction they are\n recorded in, for its own writes. A changed signature is a compile error here.",
             resource.name
         );
+        let tx = resource
+            .operations
+            .iter()
+            .any(|op| op.kind == OpKind::Action && !op.emits.is_empty())
+            .then(|| {
+                quote!(
+                    use crate::db::Tx;
+                )
+            });
         code.handlers = Some(quote! {
             #![doc = #header]
 
             use crate::auth::Caller;
+            #tx
             use crate::domain::#record;
             use crate::error::AppError;
             use crate::state::AppState;
@@ -320,11 +331,24 @@ fn user_handler(ir: &Ir, resource: &Resource, op: &Operation, handler: &str) -> 
     );
     let what = format!("{}.{} is not implemented yet", resource.name, op.name);
     let unused = format_ident!("_{}", var);
+    // An action that publishes events runs in the transaction that records them, so its
+    // writes and its events commit together.
+    let tx = (!op.emits.is_empty()).then(|| quote!(_tx: &mut Tx,));
     quote! {
         #[doc = #doc]
-        pub async fn #name(_state: &AppState, _caller: Option<&Caller>, #unused: #record) -> Result<#record, AppError> {
+        pub async fn #name(_state: &AppState, _caller: Option<&Caller>, #tx #unused: #record) -> Result<#record, AppError> {
             Err(AppError::NotImplemented(#what))
         }
+    }
+}
+
+/// Records the published events in the transaction, commits, and wakes the dispatcher.
+fn commit(published: &[TokenStream]) -> TokenStream {
+    let wake = (!published.is_empty()).then(|| quote!(state.events_ready.notify_one();));
+    quote! {
+        #(#published)*
+        tx.commit().await?;
+        #wake
     }
 }
 
@@ -378,6 +402,11 @@ impl Op<'_> {
         for c in &self.op.collections {
             repo::collection_write_sql(self.ir, *c)
                 .ok_or("writing this collection (many-to-many by a unique value is supported)")?;
+        }
+        if !self.op.emits.is_empty()
+            && matches!(self.op.kind, OpKind::List | OpKind::Get | OpKind::Link)
+        {
+            return Err("publishing events from reads and links".into());
         }
         let params = self.params()?;
         let rule = auth.value.clone();
@@ -891,12 +920,25 @@ impl Op<'_> {
             ),
             OpKind::Delete => {
                 authz::spec_of(self.repos, self.resource.entity).delete = true;
-                (
+                let published = self.published()?;
+                let steps = if published.is_empty() {
                     quote! {
                         if !repo::delete(&state.db, &record.#pk_name).await? {
                             return Err(AppError::NotFound);
                         }
-                    },
+                    }
+                } else {
+                    let commit = commit(&published);
+                    quote! {
+                        let mut tx = state.db.begin().await?;
+                        if !repo::delete_in(&mut tx, &record.#pk_name).await? {
+                            return Err(AppError::NotFound);
+                        }
+                        #commit
+                    }
+                };
+                (
+                    steps,
                     Value::Plain(quote!(record)),
                     " Deletes the record if the caller may; returns it as it was.",
                 )
@@ -912,13 +954,29 @@ impl Op<'_> {
                     return Err("actions that take input fields".into());
                 }
                 let module = ident(&self.resource.name);
-                (
-                    quote!(),
-                    Value::Fallible(
-                        quote!(crate::handlers::#module::#handler(state, caller, record).await),
-                    ),
-                    " Loads and authorizes the record, then runs the hand-written handler.",
-                )
+                // Hand-written writes usually go through the repository.
+                authz::spec_of(self.repos, self.resource.entity).update = true;
+                let published = self.published()?;
+                if published.is_empty() {
+                    (
+                        quote!(),
+                        Value::Fallible(
+                            quote!(crate::handlers::#module::#handler(state, caller, record).await),
+                        ),
+                        " Loads and authorizes the record, then runs the hand-written handler.",
+                    )
+                } else {
+                    let commit = commit(&published);
+                    (
+                        quote! {
+                            let mut tx = state.db.begin().await?;
+                            let record = crate::handlers::#module::#handler(state, caller, &mut tx, record).await?;
+                            #commit
+                        },
+                        Value::Plain(quote!(record)),
+                        " Loads and authorizes the record, then runs the hand-written handler in a transaction that also records the events it publishes.",
+                    )
+                }
             }
         };
         let (output, tail) = self.finish(value)?;
@@ -1268,15 +1326,17 @@ impl Op<'_> {
         };
         let now = uses_now.then(|| quote!(let now = chrono::Utc::now();));
         let writes = self.collection_writes(false);
-        let (output, tail) = if writes.is_empty() {
+        let published = self.published()?;
+        let (output, tail) = if writes.is_empty() && published.is_empty() {
             self.finish(Value::Fallible(quote!(repo::insert(&state.db, &new).await)))?
         } else {
             let (output, tail) = self.finish(Value::Plain(quote!(record)))?;
+            let commit = commit(&published);
             let tail = quote! {
                 let mut tx = state.db.begin().await?;
                 let record = repo::insert_in(&mut tx, &new).await?;
                 #(#writes)*
-                tx.commit().await?;
+                #commit
                 #tail
             };
             (output, tail)
@@ -1406,18 +1466,20 @@ impl Op<'_> {
                 .await?
                 .ok_or(#missing)
         );
-        let (output, tail) = if writes.is_empty() && secrets.is_empty() {
+        let published = self.published()?;
+        let (output, tail) = if writes.is_empty() && secrets.is_empty() && published.is_empty() {
             self.finish(Value::Fallible(updated))?
         } else {
             let (output, tail) = self.finish(Value::Plain(quote!(record)))?;
-            let write = if writes.is_empty() {
+            let write = if writes.is_empty() && published.is_empty() {
                 quote!(let record = #updated?;)
             } else {
+                let commit = commit(&published);
                 quote! {
                     let mut tx = state.db.begin().await?;
                     let record = repo::update_in(&mut tx, &record, #seen_arg).await?.ok_or(#missing)?;
                     #(#writes)*
-                    tx.commit().await?;
+                    #commit
                 }
             };
             (output, quote!(#write #(#secrets)* #tail))
@@ -1487,6 +1549,23 @@ impl Op<'_> {
             }
         };
         (service, handler)
+    }
+
+    /// `crate::events::order_placed(&mut tx, &record)` for each event the operation
+    /// publishes with its record; the repository then writes within transactions too.
+    fn published(&mut self) -> Result<Vec<TokenStream>, String> {
+        let mut out = Vec::new();
+        for event in &self.op.emits {
+            if let Some(reason) = events::unpublishable(self.ir, *event, self.resource.entity) {
+                return Err(reason);
+            }
+            let record = events::record_fn(self.ir.event(*event));
+            out.push(quote!(crate::events::#record(&mut tx, &record).await?;));
+        }
+        if !out.is_empty() {
+            authz::spec_of(self.repos, self.resource.entity).transactional = true;
+        }
+        Ok(out)
     }
 
     /// `repo::set_tags(...)` for each collection the operation writes; with `partial`, only

@@ -31,6 +31,11 @@ pub fn lib_rs(ir: &Ir, has_handlers: bool, has_admin: bool) -> TokenStream {
             pub mod admin;
         )
     });
+    let events = ir.emits_events().then(|| {
+        quote!(
+            pub mod events;
+        )
+    });
     quote! {
         #![doc = #doc]
         #![forbid(unsafe_code)]
@@ -42,6 +47,7 @@ pub fn lib_rs(ir: &Ir, has_handlers: bool, has_admin: bool) -> TokenStream {
         pub mod db;
         pub mod domain;
         pub mod error;
+        #events
         pub mod extract;
         #handlers
         pub mod health;
@@ -131,42 +137,87 @@ pub fn handlers_mod_rs(modules: &[syn::Ident]) -> TokenStream {
     }
 }
 
-pub fn main_rs(crate_ident: &str, has_admin: bool) -> TokenStream {
+/// The operator commands the binary runs instead of serving.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Commands {
+    pub grant_role: bool,
+    pub api_keys: bool,
+}
+
+pub fn main_rs(crate_ident: &str, commands: Commands) -> TokenStream {
     let krate = format_ident!("{}", crate_ident);
-    let (doc, usage, admin_arm) = if has_admin {
-        (
-            quote! {
-                #![doc = " Starts the service: settings, telemetry, then serve until SIGTERM or Ctrl-C."]
-                #![doc = " With `grant-role <login> <role>`, gives an account a role instead and exits."]
-            },
-            "usage: {} [grant-role <login> <role>]",
-            Some(quote! {
-                [command, login, role] if command == "grant-role" => grant_role(&settings, login, role).await,
-            }),
-        )
-    } else {
-        (
-            quote!(#![doc = " Starts the service: settings, telemetry, then serve until SIGTERM or Ctrl-C."]),
-            "usage: {} (no arguments: serves until stopped)",
-            None,
-        )
-    };
-    let grant_role = has_admin.then(|| {
+    let mut usage = vec!["usage: {0}           serves until SIGTERM or Ctrl-C".to_owned()];
+    let mut arms = Vec::new();
+    let mut functions = Vec::new();
+    let report = |ok: TokenStream, done: TokenStream, call: TokenStream| {
         quote! {
-            async fn grant_role(settings: &Settings, login: &str, role: &str) -> ExitCode {
-                match #krate::admin::grant_role(settings, login, role).await {
-                    Ok(()) => {
-                        println!("`{login}` now has the role `{role}`");
-                        ExitCode::SUCCESS
-                    }
-                    Err(err) => {
-                        eprintln!("{err}");
-                        ExitCode::FAILURE
-                    }
+            match #call.await {
+                Ok(#ok) => {
+                    #done
+                    ExitCode::SUCCESS
+                }
+                Err(err) => {
+                    eprintln!("{err}");
+                    ExitCode::FAILURE
                 }
             }
         }
-    });
+    };
+    if commands.grant_role {
+        usage.push("       {0} grant-role <login> <role>".to_owned());
+        arms.push(quote! {
+            [command, login, role] if command == "grant-role" => grant_role(&settings, login, role).await,
+        });
+        let body = report(
+            quote!(()),
+            quote!(println!("`{login}` now has the role `{role}`");),
+            quote!(#krate::admin::grant_role(settings, login, role)),
+        );
+        functions.push(quote! {
+            async fn grant_role(settings: &Settings, login: &str, role: &str) -> ExitCode {
+                #body
+            }
+        });
+    }
+    if commands.api_keys {
+        usage.push("       {0} issue-api-key <login> <name> [scope...]".to_owned());
+        usage.push("       {0} revoke-api-key <id>".to_owned());
+        arms.push(quote! {
+            [command, login, name, scopes @ ..] if command == "issue-api-key" => issue_api_key(&settings, login, name, scopes).await,
+            [command, id] if command == "revoke-api-key" => revoke_api_key(&settings, id).await,
+        });
+        let issue = report(
+            quote!(key),
+            quote! {
+                // The key is shown this once: only its hash is stored.
+                println!("{key}");
+            },
+            quote!(#krate::admin::issue_api_key(settings, login, name, scopes)),
+        );
+        let revoke = report(
+            quote!(()),
+            quote!(println!("API key `{id}` is revoked");),
+            quote!(#krate::admin::revoke_api_key(settings, id)),
+        );
+        functions.push(quote! {
+            async fn issue_api_key(settings: &Settings, login: &str, name: &str, scopes: &[String]) -> ExitCode {
+                #issue
+            }
+
+            async fn revoke_api_key(settings: &Settings, id: &str) -> ExitCode {
+                #revoke
+            }
+        });
+    }
+    let usage = usage.join("\n");
+    let doc = if arms.is_empty() {
+        quote!(#![doc = " Starts the service: settings, telemetry, then serve until SIGTERM or Ctrl-C."])
+    } else {
+        quote! {
+            #![doc = " Starts the service: settings, telemetry, then serve until SIGTERM or Ctrl-C."]
+            #![doc = " With arguments, runs an operator command instead (see the usage) and exits."]
+        }
+    };
     quote! {
         #doc
 
@@ -187,7 +238,7 @@ pub fn main_rs(crate_ident: &str, has_admin: bool) -> TokenStream {
             let args: Vec<String> = std::env::args().collect();
             match args.get(1..).unwrap_or_default() {
                 [] => serve(settings).await,
-                #admin_arm
+                #(#arms)*
                 _ => {
                     eprintln!(#usage, env!("CARGO_PKG_NAME"));
                     ExitCode::from(2)
@@ -213,7 +264,7 @@ pub fn main_rs(crate_ident: &str, has_admin: bool) -> TokenStream {
             }
         }
 
-        #grant_role
+        #(#functions)*
     }
 }
 
@@ -644,6 +695,12 @@ pub fn state_rs(ir: &Ir) -> TokenStream {
         .then(|| quote!(pub limiter: Arc<crate::rate::Limiter>,));
     let cache =
         (!super::cache::used(ir).is_empty()).then(|| quote!(pub cache: Arc<crate::cache::Cache>,));
+    let events = ir.emits_events().then(|| {
+        quote! {
+            /// Wakes the event dispatcher when a change with events commits.
+            pub events_ready: Arc<tokio::sync::Notify>,
+        }
+    });
     let (redis_field, redis) = if uses_redis(ir) {
         (
             quote! {
@@ -692,6 +749,7 @@ pub fn state_rs(ir: &Ir) -> TokenStream {
             #limiter
             #cache
             #redis_field
+            #events
         }
 
         #redis
@@ -938,6 +996,42 @@ pub fn startup_rs(ir: &Ir) -> TokenStream {
     } else {
         (quote!(), quote!())
     };
+    let events = ir.emits_events();
+    let (
+        events_ready,
+        events_field,
+        dispatcher,
+        dispatcher_field,
+        start_dispatcher,
+        stop_dispatcher,
+    ) = if events {
+        (
+            quote!(let events_ready = Arc::new(tokio::sync::Notify::new());),
+            quote!(events_ready,),
+            quote! {
+                let dispatcher = state.settings.events_dispatch.then(|| {
+                    crate::events::Dispatcher::new(state.clone(), state.settings.events_poll_interval)
+                });
+            },
+            quote!(dispatcher,),
+            quote! {
+                let (stop_events, events_stopping) = tokio::sync::watch::channel(false);
+                let dispatcher = dispatcher.map(|d| d.start(events_stopping));
+            },
+            quote! {
+                if let Some(task) = dispatcher {
+                    // The receiver is gone only if the task ended already.
+                    stop_events.send(true).ok();
+                    if tokio::time::timeout(shutdown_timeout, task).await.is_err() {
+                        tracing::warn!("the event dispatcher did not stop in time; its event will be delivered again");
+                    }
+                }
+            },
+        )
+    } else {
+        Default::default()
+    };
+    let dispatcher_type = events.then(|| quote!(dispatcher: Option<crate::events::Dispatcher>,));
     let redis_error = uses_redis(ir).then(|| {
         quote! {
             #[error("cannot connect to Redis: {0}")]
@@ -977,6 +1071,7 @@ pub fn startup_rs(ir: &Ir) -> TokenStream {
             router: Router,
             db: Database,
             shutdown_timeout: Duration,
+            #dispatcher_type
         }
 
         impl Application {
@@ -994,8 +1089,10 @@ pub fn startup_rs(ir: &Ir) -> TokenStream {
                 #connect_redis
                 #limiter
                 #cache
-                let state = AppState { db: db.clone(), settings: Arc::new(settings), #jwt_field #limiter_field #cache_field #redis_field };
-                Ok(Self { listener, router: crate::http::router(state), db, shutdown_timeout })
+                #events_ready
+                let state = AppState { db: db.clone(), settings: Arc::new(settings), #jwt_field #limiter_field #cache_field #redis_field #events_field };
+                #dispatcher
+                Ok(Self { listener, router: crate::http::router(state), db, shutdown_timeout, #dispatcher_field })
             }
 
             pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -1010,8 +1107,9 @@ pub fn startup_rs(ir: &Ir) -> TokenStream {
             /// Serves until `shutdown` completes, then stops accepting, waits for in-flight
             /// requests up to the deadline, and closes the pool.
             pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-                let Application { listener, router, db, shutdown_timeout } = self;
+                let Application { listener, router, db, shutdown_timeout, #dispatcher_field } = self;
                 tracing::info!(address = %listener.local_addr()?, "listening");
+                #start_dispatcher
                 let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
                 let signal = async move {
                     shutdown.await;
@@ -1034,6 +1132,7 @@ pub fn startup_rs(ir: &Ir) -> TokenStream {
                         Ok(())
                     }
                 };
+                #stop_dispatcher
                 db.close().await;
                 tracing::info!("stopped");
                 result

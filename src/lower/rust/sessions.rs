@@ -7,8 +7,8 @@ use quote::quote;
 
 use super::types;
 use crate::ir::Ir;
+use crate::lower::sql::Dialect;
 use crate::lower::sql::schema::REFRESH_TOKENS;
-use crate::lower::sql::{self, Dialect};
 
 /// The repository module's name.
 pub const MODULE: &str = REFRESH_TOKENS;
@@ -33,18 +33,7 @@ pub fn repo_rs(ir: &Ir) -> Option<TokenStream> {
         "UPDATE {table} SET \"revoked_at\" = $2 WHERE \"family\" = $1 AND \"revoked_at\" IS NULL"
     );
     let prune = format!("DELETE FROM {table} WHERE \"user_id\" = $1 AND \"expires_at\" < $2");
-    let dialects = sql::dialects(ir);
-    let arms = |body: &dyn Fn(Dialect) -> TokenStream| -> TokenStream {
-        let arms = dialects.iter().map(|d| {
-            let variant = match d {
-                Dialect::Postgres => quote!(Postgres),
-                Dialect::Sqlite => quote!(Sqlite),
-            };
-            let body = body(*d);
-            quote!(Database::#variant(pool) => { #body })
-        });
-        quote!(match db { #(#arms)* })
-    };
+    let arms = |body: &dyn Fn(Dialect) -> TokenStream| super::repo::on_pool(ir, body);
     let bind_user =
         |d: Dialect, place: TokenStream| types::bind_value(ir, &key.ty, false, d, place, true);
     let insert_into = |d: Dialect, executor: TokenStream| {

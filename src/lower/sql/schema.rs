@@ -164,6 +164,8 @@ pub fn schema(ir: &Ir) -> Schema {
         .into_iter()
         .map(|id| table(ir, id))
         .chain(refresh_tokens(ir))
+        .chain(api_keys(ir))
+        .chain(outbox(ir))
         .collect();
     Schema {
         format: FORMAT,
@@ -250,32 +252,17 @@ fn refresh_tokens(ir: &Ir) -> Option<Table> {
     let auth = ir.auth.as_ref()?;
     let identity = ir.entity(auth.identity);
     let key = identity.fields.get(*identity.primary_key.first()?)?;
-    let column = |name: &str, ty: ColumnType, nullable: bool| Column {
-        name: name.to_string(),
-        renamed_from: None,
-        ty,
-        nullable,
-        default: None,
-        identity: false,
-    };
-    let index = |columns: &[&str]| Index {
-        name: format!("idx_{REFRESH_TOKENS}_{}", columns.join("_")),
-        columns: columns.iter().map(|c| (*c).to_string()).collect(),
-        unique: false,
-        gin: false,
-        predicate: None,
-    };
     Some(Table {
         name: REFRESH_TOKENS.to_string(),
         renamed_from: None,
         columns: vec![
-            column("token_hash", ColumnType::Text, false),
-            column("user_id", column_type(ir, &key.ty), false),
-            column("family", ColumnType::Text, false),
-            column("issued_at", ColumnType::BigInt, false),
-            column("expires_at", ColumnType::BigInt, false),
-            column("used_at", ColumnType::BigInt, true),
-            column("revoked_at", ColumnType::BigInt, true),
+            plain_column("token_hash", ColumnType::Text, false),
+            plain_column("user_id", column_type(ir, &key.ty), false),
+            plain_column("family", ColumnType::Text, false),
+            plain_column("issued_at", ColumnType::BigInt, false),
+            plain_column("expires_at", ColumnType::BigInt, false),
+            plain_column("used_at", ColumnType::BigInt, true),
+            plain_column("revoked_at", ColumnType::BigInt, true),
         ],
         primary_key: vec!["token_hash".to_string()],
         foreign_keys: vec![ForeignKey {
@@ -286,9 +273,106 @@ fn refresh_tokens(ir: &Ir) -> Option<Table> {
             on_delete: Action::Cascade,
         }],
         checks: Vec::new(),
-        indexes: vec![index(&["user_id", "expires_at"]), index(&["family"])],
+        indexes: vec![
+            table_index(REFRESH_TOKENS, &["user_id", "expires_at"]),
+            table_index(REFRESH_TOKENS, &["family"]),
+        ],
         touch_on_update: None,
     })
+}
+
+/// The table of API keys svcc adds for an `auth` block with `api_keys`.
+pub const API_KEYS: &str = "auth_api_keys";
+
+/// API keys by their public id (the part after the prefix that finds the row), stored as
+/// the SHA-256 of the whole key with their owner and space-separated scopes. Times are
+/// Unix seconds.
+fn api_keys(ir: &Ir) -> Option<Table> {
+    let auth = ir.auth.as_ref()?;
+    auth.api_keys.as_ref()?;
+    let identity = ir.entity(auth.identity);
+    let key = identity.fields.get(*identity.primary_key.first()?)?;
+    Some(Table {
+        name: API_KEYS.to_string(),
+        renamed_from: None,
+        columns: vec![
+            plain_column("id", ColumnType::Text, false),
+            plain_column("user_id", column_type(ir, &key.ty), false),
+            plain_column("name", ColumnType::Text, false),
+            plain_column("scopes", ColumnType::Text, false),
+            plain_column("key_hash", ColumnType::Text, false),
+            plain_column("created_at", ColumnType::BigInt, false),
+            plain_column("last_used_at", ColumnType::BigInt, true),
+            plain_column("revoked_at", ColumnType::BigInt, true),
+        ],
+        primary_key: vec!["id".to_string()],
+        foreign_keys: vec![ForeignKey {
+            name: format!("fk_{API_KEYS}_user_id"),
+            column: "user_id".to_string(),
+            ref_table: identity.table.clone(),
+            ref_column: key.column.clone(),
+            on_delete: Action::Cascade,
+        }],
+        checks: Vec::new(),
+        indexes: vec![table_index(API_KEYS, &["user_id"])],
+        touch_on_update: None,
+    })
+}
+
+/// The table of domain events svcc adds when an operation emits.
+pub const OUTBOX: &str = "outbox_events";
+
+/// Domain events written in the transaction of the change that raised them, until the
+/// dispatcher delivers them. A claimed event's `available_at` moves to the end of its lease,
+/// and after a failure to its next retry. Times are Unix milliseconds.
+fn outbox(ir: &Ir) -> Option<Table> {
+    if !ir.emits_events() {
+        return None;
+    }
+    let mut attempts = plain_column("attempts", ColumnType::Integer, false);
+    attempts.default = Some(ColumnDefault::Int(0));
+    Some(Table {
+        name: OUTBOX.to_string(),
+        renamed_from: None,
+        columns: vec![
+            plain_column("id", ColumnType::Text, false),
+            plain_column("event", ColumnType::Text, false),
+            plain_column("payload", ColumnType::Text, false),
+            plain_column("created_at", ColumnType::BigInt, false),
+            plain_column("available_at", ColumnType::BigInt, false),
+            plain_column("delivered_at", ColumnType::BigInt, true),
+            attempts,
+            plain_column("last_error", ColumnType::Text, true),
+        ],
+        primary_key: vec!["id".to_string()],
+        foreign_keys: Vec::new(),
+        checks: Vec::new(),
+        indexes: vec![table_index(OUTBOX, &["delivered_at", "available_at"])],
+        touch_on_update: None,
+    })
+}
+
+/// A column of a table svcc adds itself: no default, not generated by the database.
+fn plain_column(name: &str, ty: ColumnType, nullable: bool) -> Column {
+    Column {
+        name: name.to_string(),
+        renamed_from: None,
+        ty,
+        nullable,
+        default: None,
+        identity: false,
+    }
+}
+
+/// A plain index of a table svcc adds, named after the table and its columns.
+fn table_index(table: &str, columns: &[&str]) -> Index {
+    Index {
+        name: format!("idx_{table}_{}", columns.join("_")),
+        columns: columns.iter().map(|c| (*c).to_string()).collect(),
+        unique: false,
+        gin: false,
+        predicate: None,
+    }
 }
 
 fn column(ir: &Ir, entity: EntityId, f: &ir::Field, checks: &mut Vec<Check>) -> Column {
