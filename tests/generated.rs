@@ -18,6 +18,7 @@ use common::db::Db;
 use common::http::{self, Client, Response};
 use common::*;
 use serde_json::{Value, json};
+use svcc::lower::rust::test_keys;
 
 fn target_dir() -> PathBuf {
     std::env::var("SVCC_TARGET_DIR")
@@ -88,10 +89,10 @@ fn service_command(binary: &Path, database_url: &str) -> Command {
     command
         .env("DATABASE_URL", database_url)
         .env("MIGRATE_ON_START", "true")
-        .env(
-            "JWT_SECRET",
-            "test-only-secret-with-enough-length-0123456789",
-        );
+        // An Ed25519 key pair: EdDSA services sign with it, and to HS256 services the
+        // private key is just a secret of more than 32 bytes.
+        .env("JWT_SECRET", test_keys::ED25519_PRIVATE)
+        .env("JWT_PUBLIC_KEY", test_keys::ED25519_PUBLIC);
     command
 }
 

@@ -509,6 +509,15 @@ pub struct Auth {
 }
 
 impl Auth {
+    /// The token signature algorithm as JOSE names it: `HS256`, `EdDSA` or `RS256`.
+    pub fn algorithm_name(&self) -> &'static str {
+        match self.algorithm.as_str() {
+            "eddsa" => "EdDSA",
+            "rs256" => "RS256",
+            _ => "HS256",
+        }
+    }
+
     /// An auth endpoint's path below the base path: from `paths`, else `/auth/<endpoint>`.
     pub fn path(&self, endpoint: &str) -> String {
         self.paths

@@ -56,9 +56,10 @@ pub fn adr_md(f: &Facts, header: &str) -> String {
     ];
     if let Some(auth) = &ir.auth {
         decisions.push(format!(
-            "Stateless access tokens (JWT, HS256, {}) checked on every request without a \
+            "Stateless access tokens (JWT, {}, {}) checked on every request without a \
              database read; long-lived refresh tokens ({}) stored only as SHA-256 hashes, \
              rotated on use, with reuse revoking the family. Passwords are hashed with argon2id.",
+            auth.algorithm_name(),
             duration(auth.access_ttl_ms),
             duration(auth.refresh_ttl_ms)
         ));
@@ -105,13 +106,18 @@ pub fn adr_md(f: &Facts, header: &str) -> String {
                 .into(),
         );
     }
-    if ir.auth.is_some() {
-        consequences.push(
+    if let Some(auth) = &ir.auth {
+        let keys = if auth.algorithm == "hs256" {
+            "The HS256 secret must be shared by every instance and rotating it signs everyone out."
+        } else {
+            "Every instance needs the private key to sign and the public key to verify; \
+             rotating the pair signs everyone out, and only the public key may be shared with \
+             other services that check tokens."
+        };
+        consequences.push(format!(
             "A revoked or demoted account keeps its current access token until it expires; \
-             the short access lifetime bounds that window. The HS256 secret must be shared by \
-             every instance and rotating it signs everyone out."
-                .into(),
-        );
+             the short access lifetime bounds that window. {keys}"
+        ));
     }
     if f.redis {
         consequences.push(

@@ -50,6 +50,13 @@ pub fn lower(ir: &Ir, spec: &str, crate_files: &Output) -> Output {
             optional: false,
         });
     }
+    if config::asymmetric(ir) {
+        // Not secret, but it comes with the private key and rotates with it.
+        secrets.push(deploy::SecretVar {
+            name: config::JWT_PUBLIC_KEY,
+            optional: false,
+        });
+    }
     if facts.redis {
         secrets.push(deploy::SecretVar {
             name: &vars[config::REDIS_URL].name,

@@ -140,6 +140,8 @@ struct Accounts {
     role_json: Option<String>,
     /// The roles other than the default, which tests grant through the operator command.
     other_roles: Vec<String>,
+    /// The token signature algorithm: `hs256`, `eddsa` or `rs256`.
+    algorithm: String,
 }
 
 impl Accounts {
@@ -225,6 +227,7 @@ impl Accounts {
             managed,
             role_json: role.map(|f| types::json_name(ir, f)),
             other_roles,
+            algorithm: auth.algorithm.clone(),
         })
     }
 }
@@ -1230,6 +1233,37 @@ fn health_rs(ir: &Ir, crate_name: &str, accounts: Option<&Accounts>) -> TokenStr
 
 /// `tests/api/auth.rs`: registration, login and `me`, with their failure modes.
 fn auth_rs(a: &Accounts, crate_name: &str) -> TokenStream {
+    // Forged tokens: signed by another key of the same kind, and by HMAC keyed with what
+    // the service verifies with (its secret, or for key pairs the public key: the
+    // algorithm-confusion attack).
+    let (alg, keys, confused_alg) = match super::test_keys::for_algorithm(&a.algorithm) {
+        Some(k) => {
+            let (alg, from_pem) = if a.algorithm == "eddsa" {
+                (quote!(EdDSA), quote!(from_ed_pem))
+            } else {
+                (quote!(RS256), quote!(from_rsa_pem))
+            };
+            let other = k.other_private;
+            (
+                alg,
+                quote! {
+                    let own = EncodingKey::#from_pem(crate::helpers::JWT_SECRET.as_bytes()).expect("the test key");
+                    let other = EncodingKey::#from_pem(#other.as_bytes()).expect("another test key");
+                    let confused = EncodingKey::from_secret(crate::helpers::JWT_PUBLIC_KEY.as_bytes());
+                },
+                quote!(Algorithm::HS256),
+            )
+        }
+        None => (
+            quote!(HS256),
+            quote! {
+                let own = EncodingKey::from_secret(crate::helpers::JWT_SECRET.as_bytes());
+                let other = EncodingKey::from_secret(b"another-secret-0123456789abcdef0123456789");
+                let confused = EncodingKey::from_secret(crate::helpers::JWT_SECRET.as_bytes());
+            },
+            quote!(Algorithm::HS512),
+        ),
+    };
     let Accounts {
         register,
         login,
@@ -1388,16 +1422,17 @@ fn auth_rs(a: &Accounts, crate_name: &str) -> TokenStream {
                 "sub": id, "roles": [], "iat": now, "exp": now + 600,
                 "iss": crate::helpers::JWT_ISSUER, "aud": crate::helpers::JWT_AUDIENCE,
             });
-            let sign = |claims: &serde_json::Value, algorithm: jsonwebtoken::Algorithm, secret: &str| {
-                let key = jsonwebtoken::EncodingKey::from_secret(secret.as_bytes());
-                jsonwebtoken::encode(&jsonwebtoken::Header::new(algorithm), claims, &key).expect("a token")
+            use jsonwebtoken::{Algorithm, EncodingKey};
+            let sign = |claims: &serde_json::Value, algorithm: Algorithm, key: &EncodingKey| {
+                jsonwebtoken::encode(&jsonwebtoken::Header::new(algorithm), claims, key).expect("a token")
             };
+            #keys
             let with = |key: &str, value: serde_json::Value| {
                 let mut changed = claims.clone();
                 changed[key] = value;
-                sign(&changed, jsonwebtoken::Algorithm::HS256, crate::helpers::JWT_SECRET)
+                sign(&changed, Algorithm::#alg, &own)
             };
-            let sound = sign(&claims, jsonwebtoken::Algorithm::HS256, crate::helpers::JWT_SECRET);
+            let sound = sign(&claims, Algorithm::#alg, &own);
             let (status, body) = app.send("GET", #me, Some(&sound), None).await;
             assert_eq!(status, 200, "a well-formed token passes: {body}");
             let (payload, _) = sound.split_once('.').map(|(_, rest)| rest).and_then(|rest| rest.split_once('.')).expect("three parts");
@@ -1406,8 +1441,8 @@ fn auth_rs(a: &Accounts, crate_name: &str) -> TokenStream {
                 ("not yet valid", with("nbf", json!(now + 600))),
                 ("another issuer", with("iss", json!("someone-else"))),
                 ("another audience", with("aud", json!("someone-else"))),
-                ("another secret", sign(&claims, jsonwebtoken::Algorithm::HS256, "another-secret-0123456789abcdef0123456789")),
-                ("another algorithm", sign(&claims, jsonwebtoken::Algorithm::HS512, crate::helpers::JWT_SECRET)),
+                ("another key", sign(&claims, Algorithm::#alg, &other)),
+                ("another algorithm", sign(&claims, #confused_alg, &confused)),
                 // {"alg":"none","typ":"JWT"}, and no signature.
                 ("alg none", format!("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.{payload}.")),
             ];
@@ -1452,16 +1487,34 @@ fn helpers_rs(ir: &Ir, crate_name: &str, accounts: Option<&Accounts>, uses: &Use
         let secret = name(config::JWT_SECRET);
         let issuer = name(config::JWT_ISSUER);
         let audience = name(config::JWT_AUDIENCE);
+        let public = config::asymmetric(ir).then(|| {
+            let var = config::JWT_PUBLIC_KEY;
+            quote!(#var => Some(JWT_PUBLIC_KEY.to_owned()),)
+        });
         quote! {
             #secret => Some(JWT_SECRET.to_owned()),
+            #public
             #issuer => Some(JWT_ISSUER.to_owned()),
             #audience => Some(JWT_AUDIENCE.to_owned()),
         }
     });
-    let jwt_constants = ir.auth.as_ref().map(|_| {
+    let jwt_constants = ir.auth.as_ref().map(|a| {
+        let keys = match super::test_keys::for_algorithm(&a.algorithm) {
+            Some(keys) => {
+                let (private, public) = (keys.private, keys.public);
+                quote! {
+                    /// The key pair the tests sign and check access tokens with (test-only).
+                    pub const JWT_SECRET: &str = #private;
+                    pub const JWT_PUBLIC_KEY: &str = #public;
+                }
+            }
+            None => quote! {
+                /// What the tests sign and check access tokens with.
+                pub const JWT_SECRET: &str = "test-only-secret-0123456789abcdef0123456789";
+            },
+        };
         quote! {
-            /// What the tests sign and check access tokens with.
-            pub const JWT_SECRET: &str = "test-only-secret-0123456789abcdef0123456789";
+            #keys
             pub const JWT_ISSUER: &str = "svcc-test-issuer";
             pub const JWT_AUDIENCE: &str = "svcc-test-audience";
         }

@@ -67,6 +67,40 @@ pub fn auth_rs(ir: &Ir) -> TokenStream {
     };
     let access_secs = i64::try_from(auth.access_ttl_ms / 1000).unwrap_or(900);
     let key_items = super::api_keys::auth_items(ir);
+    let secret_var = super::config::env_vars(ir)[super::config::JWT_SECRET]
+        .name
+        .clone();
+    let (alg, keys) = match auth.algorithm.as_str() {
+        kind @ ("eddsa" | "rs256") => {
+            let (alg, from_pem, what) = if kind == "eddsa" {
+                (quote!(EdDSA), quote!(from_ed_pem), "an Ed25519 private key")
+            } else {
+                (quote!(RS256), quote!(from_rsa_pem), "an RSA private key")
+            };
+            let bad_private = format!("{secret_var} is not {what} in PEM: {{err}}");
+            let bad_public = format!(
+                "{} is not the matching public key in PEM: {{err}}",
+                super::config::JWT_PUBLIC_KEY
+            );
+            (
+                alg,
+                quote! {
+                    let encoding = EncodingKey::#from_pem(settings.jwt_secret.as_bytes())
+                        .map_err(|err| format!(#bad_private))?;
+                    let decoding = DecodingKey::#from_pem(settings.jwt_public_key.as_bytes())
+                        .map_err(|err| format!(#bad_public))?;
+                },
+            )
+        }
+        _ => (
+            quote!(HS256),
+            quote! {
+                let secret = settings.jwt_secret.as_bytes();
+                let encoding = EncodingKey::from_secret(secret);
+                let decoding = DecodingKey::from_secret(secret);
+            },
+        ),
+    };
     let key_check = super::api_keys::extractor_check(ir);
     let (key_field, key_none) = if key_items.is_some() {
         (
@@ -89,7 +123,7 @@ pub fn auth_rs(ir: &Ir) -> TokenStream {
     });
     let refresh_secs = i64::try_from(auth.refresh_ttl_ms / 1000).unwrap_or(604_800);
     quote! {
-        //! Who is calling: access tokens (JWT, HS256) issued at login and verified on every
+        //! Who is calling: access tokens (JWT) issued at login and verified on every
         //! request, and argon2id password hashing off the async runtime.
 
         use std::sync::LazyLock;
@@ -177,9 +211,11 @@ pub fn auth_rs(ir: &Ir) -> TokenStream {
         }
 
         impl JwtKeys {
-            pub fn new(settings: &Settings) -> Self {
-                let secret = settings.jwt_secret.as_bytes();
-                let mut validation = Validation::new(Algorithm::HS256);
+            /// The keys from the settings; a key that is not valid PEM of the right kind is
+            /// an error at start-up.
+            pub fn new(settings: &Settings) -> Result<Self, String> {
+                #keys
+                let mut validation = Validation::new(Algorithm::#alg);
                 validation.leeway = 5;
                 // A token is not valid before its `nbf`, when it has one.
                 validation.validate_nbf = true;
@@ -191,13 +227,13 @@ pub fn auth_rs(ir: &Ir) -> TokenStream {
                     Some(audience) => validation.set_audience(&[audience]),
                     None => validation.validate_aud = false,
                 }
-                Self {
-                    encoding: EncodingKey::from_secret(secret),
-                    decoding: DecodingKey::from_secret(secret),
+                Ok(Self {
+                    encoding,
+                    decoding,
                     validation,
                     issuer: settings.jwt_issuer.clone(),
                     audience: settings.jwt_audience.clone(),
-                }
+                })
             }
 
             /// A signed access token for the caller.
@@ -211,7 +247,7 @@ pub fn auth_rs(ir: &Ir) -> TokenStream {
                     iss: self.issuer.clone(),
                     aud: self.audience.clone(),
                 };
-                jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+                jsonwebtoken::encode(&Header::new(Algorithm::#alg), &claims, &self.encoding)
                     .map_err(|err| AppError::Internal(format!("cannot sign a token: {err}")))
             }
 

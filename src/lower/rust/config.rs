@@ -26,6 +26,13 @@ pub const TRUSTED_PROXIES: usize = 16;
 pub const JWT_SECRET: usize = 17;
 pub const JWT_ISSUER: usize = 18;
 pub const JWT_AUDIENCE: usize = 19;
+/// The variable holding the public key of EdDSA and RS256 token signatures.
+pub const JWT_PUBLIC_KEY: &str = "JWT_PUBLIC_KEY";
+
+/// Whether tokens are signed with a key pair (EdDSA, RS256) rather than a shared secret.
+pub fn asymmetric(ir: &Ir) -> bool {
+    ir.auth.as_ref().is_some_and(|a| a.algorithm != "hs256")
+}
 
 /// Every variable the generated service reads.
 pub fn env_vars(ir: &Ir) -> Vec<EnvVar> {
@@ -144,7 +151,11 @@ pub fn env_vars(ir: &Ir) -> Vec<EnvVar> {
         vars.push(var(
             &secret,
             secret_default,
-            "Secret that signs access tokens (HS256): at least 32 random bytes, e.g. `openssl rand -hex 32`. Required.",
+            match auth.algorithm.as_str() {
+                "eddsa" => "Private key that signs access tokens (EdDSA): an Ed25519 key in PKCS#8 PEM, e.g. `openssl genpkey -algorithm ed25519`; `\\n` stands for a line break. Required.",
+                "rs256" => "Private key that signs access tokens (RS256): an RSA key of at least 2048 bits in PEM, e.g. `openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:3072`; `\\n` stands for a line break. Required.",
+                _ => "Secret that signs access tokens (HS256): at least 32 random bytes, e.g. `openssl rand -hex 32`. Required.",
+            },
         ));
         let (issuer, issuer_default) = auth
             .issuer
@@ -168,6 +179,13 @@ pub fn env_vars(ir: &Ir) -> Vec<EnvVar> {
             audience_default,
             "`aud` claim of issued tokens, checked on every token; unset to skip.",
         ));
+        if asymmetric(ir) {
+            vars.push(var(
+                JWT_PUBLIC_KEY,
+                None,
+                "Public key that verifies access tokens, in PEM (`openssl pkey -in private.pem -pubout`); `\\n` stands for a line break. Required.",
+            ));
+        }
     }
     if !super::rate::used(ir).is_empty() {
         vars.push(var(
@@ -272,28 +290,58 @@ pub fn config_rs(ir: &Ir) -> TokenStream {
     let proxies_default = or_default(TRUSTED_PROXIES);
     let jwt = ir.auth.as_ref().map(|_| {
         let (secret, secret_default) = get(JWT_SECRET);
+        let secret_name = &secret;
+        // PEM keys may be written on one line, with `\n` for the line breaks.
+        let unescape = asymmetric(ir).then(|| quote!(.replace("\\n", "\n")));
+        let (public_field, public_read, public_init, key_check) = if asymmetric(ir) {
+            (
+                quote! {
+                    /// Verifies access tokens (PEM).
+                    pub jwt_public_key: String,
+                },
+                quote!(let jwt_public_key = text(#JWT_PUBLIC_KEY, None).replace("\\n", "\n");),
+                quote!(jwt_public_key,),
+                quote! {
+                    if !settings.jwt_secret.is_empty() && !settings.jwt_secret.contains("PRIVATE KEY-----") {
+                        problems.push(format!("{} must be a private key in PEM", #secret_name));
+                    }
+                    if !settings.jwt_public_key.is_empty() && !settings.jwt_public_key.contains("PUBLIC KEY-----") {
+                        problems.push(format!("{} must be a public key in PEM", #JWT_PUBLIC_KEY));
+                    }
+                },
+            )
+        } else {
+            (
+                quote!(),
+                quote!(),
+                quote!(),
+                quote! {
+                    if !settings.jwt_secret.is_empty() && settings.jwt_secret.len() < 32 {
+                        problems.push(format!("{} must be at least 32 bytes long", #secret_name));
+                    }
+                },
+            )
+        };
         let (issuer, _) = get(JWT_ISSUER);
         let (audience, _) = get(JWT_AUDIENCE);
         let issuer_default = or_default(JWT_ISSUER);
         let audience_default = or_default(JWT_AUDIENCE);
         (
             quote! {
-                /// Signs and verifies access tokens. Never printed.
+                /// Signs (and with HS256 verifies) access tokens. Never printed.
                 pub jwt_secret: String,
+                #public_field
                 pub jwt_issuer: Option<String>,
                 pub jwt_audience: Option<String>,
             },
             quote! {
-                let jwt_secret = text(#secret, #secret_default);
+                let jwt_secret = text(#secret, #secret_default) #unescape;
+                #public_read
                 let jwt_issuer = get(#issuer) #issuer_default .filter(|v| !v.is_empty());
                 let jwt_audience = get(#audience) #audience_default .filter(|v| !v.is_empty());
             },
-            quote!(jwt_secret, jwt_issuer, jwt_audience,),
-            quote! {
-                if !settings.jwt_secret.is_empty() && settings.jwt_secret.len() < 32 {
-                    problems.push(format!("{} must be at least 32 bytes long", #secret));
-                }
-            },
+            quote!(jwt_secret, #public_init jwt_issuer, jwt_audience,),
+            key_check,
         )
     });
     let (jwt_fields, jwt_read, jwt_init, jwt_check) = match jwt {

@@ -18,6 +18,7 @@ pub(crate) mod repo;
 mod resource;
 pub(crate) mod runtime;
 mod sessions;
+pub mod test_keys;
 pub(crate) mod types;
 pub(crate) mod view;
 

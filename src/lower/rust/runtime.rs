@@ -955,7 +955,7 @@ pub fn uses_redis(ir: &Ir) -> bool {
 pub fn startup_rs(ir: &Ir) -> TokenStream {
     let (jwt, jwt_field) = if ir.auth.is_some() {
         (
-            quote!(let jwt = Arc::new(crate::auth::JwtKeys::new(&settings));),
+            quote!(let jwt = Arc::new(crate::auth::JwtKeys::new(&settings).map_err(StartupError::Keys)?);),
             quote!(jwt,),
         )
     } else {
@@ -1038,6 +1038,12 @@ pub fn startup_rs(ir: &Ir) -> TokenStream {
             Redis(#[from] redis::RedisError),
         }
     });
+    let keys_error = ir.auth.is_some().then(|| {
+        quote! {
+            #[error("invalid token keys: {0}")]
+            Keys(String),
+        }
+    });
     quote! {
         //! Building the application and serving it until shutdown, draining in-flight
         //! requests for at most the configured deadline.
@@ -1063,6 +1069,7 @@ pub fn startup_rs(ir: &Ir) -> TokenStream {
             #[error("cannot apply migrations: {0}")]
             Migrate(#[from] sqlx::migrate::MigrateError),
             #redis_error
+            #keys_error
         }
 
         #[derive(Debug)]
