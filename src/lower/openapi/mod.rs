@@ -153,10 +153,16 @@ fn auth_paths(ir: &Ir, schemas: &mut Schemas, paths: &mut Map<String, Value>, ba
         "required": [types::json_name(ir, login), types::json_name(ir, &entity.fields[a.password_field])],
         "additionalProperties": false,
     });
+    // Browsers with cookie sessions send the refresh cookie instead.
+    let refresh_required: &[&str] = if a.cookies.is_some() {
+        &[]
+    } else {
+        &["refresh_token"]
+    };
     let refresh = json!({
         "type": "object",
         "properties": { "refresh_token": { "type": "string" } },
-        "required": ["refresh_token"],
+        "required": refresh_required,
         "additionalProperties": false,
     });
     let limited = rate::of_auth(ir).is_some();
@@ -234,6 +240,9 @@ fn auth_paths(ir: &Ir, schemas: &mut Schemas, paths: &mut Map<String, Value>, ba
     let mut security = vec![json!({ "bearer": [] })];
     if a.api_keys.is_some() {
         security.push(json!({ "apiKey": [] }));
+    }
+    if a.cookies.is_some() {
+        security.push(json!({ "cookie": [] }));
     }
     paths.insert(
         path("me"),
@@ -526,6 +535,9 @@ fn security(ir: &Ir, rule: &AuthRule) -> Option<Value> {
     let mut alternatives = Vec::new();
     if ir.auth.is_some() && !only_api_keys(rule) {
         alternatives.push(json!({ "bearer": [] }));
+        if ir.auth.as_ref().is_some_and(|a| a.cookies.is_some()) {
+            alternatives.push(json!({ "cookie": [] }));
+        }
     }
     if ir.auth.as_ref().is_some_and(|a| a.api_keys.is_some()) && key_may_pass(rule) {
         alternatives.push(json!({ "apiKey": [] }));
@@ -566,6 +578,12 @@ fn security_schemes(ir: &Ir) -> Value {
             })
         };
         schemes.insert("bearer".into(), bearer);
+        if let Some(cookies) = &a.cookies {
+            schemes.insert(
+                "cookie".into(),
+                json!({ "type": "apiKey", "in": "cookie", "name": cookies.name, "description": "The access token, set as an HttpOnly cookie at sign-in." }),
+            );
+        }
         if let Some(keys) = &a.api_keys {
             schemes.insert(
                 "apiKey".into(),

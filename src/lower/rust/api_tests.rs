@@ -142,6 +142,8 @@ struct Accounts {
     other_roles: Vec<String>,
     /// The token signature algorithm: `hs256`, `eddsa` or `rs256`.
     algorithm: String,
+    /// The session cookie's name, with cookie sessions.
+    cookie: Option<String>,
 }
 
 impl Accounts {
@@ -228,6 +230,7 @@ impl Accounts {
             role_json: role.map(|f| types::json_name(ir, f)),
             other_roles,
             algorithm: auth.algorithm.clone(),
+            cookie: auth.cookies.as_ref().map(|c| c.name.clone()),
         })
     }
 }
@@ -1233,6 +1236,50 @@ fn health_rs(ir: &Ir, crate_name: &str, accounts: Option<&Accounts>) -> TokenStr
 
 /// `tests/api/auth.rs`: registration, login and `me`, with their failure modes.
 fn auth_rs(a: &Accounts, crate_name: &str) -> TokenStream {
+    let cookie_test = a.cookie.as_ref().map(|name| {
+        let refresh_name = format!("{name}_refresh");
+        let (login, me, refresh, logout) = (&a.login, &a.me, &a.refresh, &a.logout);
+        let (login_json, password_json, password) = (&a.login_json, &a.password_json, &a.password);
+        quote! {
+            /// Sign-in sets HttpOnly cookies that alone sign a browser in, refresh from an
+            /// empty body, and log out; logout clears them and revokes the session.
+            #[tokio::test]
+            async fn browser_sessions_live_in_http_only_cookies() {
+                let app = TestApp::spawn().await;
+                app.register("alice").await;
+                let credentials = json!({ #login_json: TestApp::login_of("alice"), #password_json: #password });
+                let (status, headers, body) = app.send_with("POST", #login, &[], Some(credentials)).await;
+                assert_eq!(status, 200, "{body}");
+                let session = set_cookie(&headers, #name);
+                let refresh_cookie = set_cookie(&headers, #refresh_name);
+                let (status, _, body) = app.send_with("GET", #me, &[("cookie", session.as_str())], None).await;
+                assert_eq!(status, 200, "the session cookie signs in: {body}");
+                let (status, headers, body) = app.send_with("POST", #refresh, &[("cookie", refresh_cookie.as_str())], Some(json!({}))).await;
+                assert_eq!(status, 200, "refresh takes the cookie: {body}");
+                let rotated = set_cookie(&headers, #refresh_name);
+                assert_ne!(rotated, refresh_cookie, "refresh rotates the cookie");
+                let (status, headers, _) = app.send_with("POST", #logout, &[("cookie", rotated.as_str())], Some(json!({}))).await;
+                assert_eq!(status, 204);
+                let cleared: Vec<&str> = headers.get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).collect();
+                assert_eq!(cleared.len(), 2, "{cleared:?}");
+                assert!(cleared.iter().all(|c| c.contains("Max-Age=0")), "logout clears both cookies: {cleared:?}");
+                let (status, _, body) = app.send_with("POST", #refresh, &[("cookie", rotated.as_str())], Some(json!({}))).await;
+                app.assert_error(401, status, &body);
+            }
+
+            /// `name=value` of the `Set-Cookie` header for `name`, checking its attributes.
+            fn set_cookie(headers: &axum::http::HeaderMap, name: &str) -> String {
+                let cookie = headers
+                    .get_all("set-cookie")
+                    .iter()
+                    .filter_map(|v| v.to_str().ok())
+                    .find(|c| c.starts_with(&format!("{name}=")))
+                    .unwrap_or_else(|| panic!("no `{name}` cookie in {headers:?}"));
+                assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite="), "{cookie}");
+                cookie.split(';').next().unwrap_or_default().to_owned()
+            }
+        }
+    });
     // Forged tokens: signed by another key of the same kind, and by HMAC keyed with what
     // the service verifies with (its secret, or for key pairs the public key: the
     // algorithm-confusion attack).
@@ -1470,6 +1517,7 @@ fn auth_rs(a: &Accounts, crate_name: &str) -> TokenStream {
         }
 
         #grant_role
+        #cookie_test
     }
 }
 
@@ -1633,13 +1681,7 @@ fn helpers_rs(ir: &Ir, crate_name: &str, accounts: Option<&Accounts>, uses: &Use
         quote! {
             /// Sends a request without a body that carries an API key instead of a token.
             pub async fn send_with_key(&self, method: &str, path: &str, key: &str) -> (StatusCode, Value) {
-                let request = Request::builder()
-                    .method(method)
-                    .uri(path)
-                    .header(#krate::auth::API_KEY_HEADER, key)
-                    .body(Body::empty())
-                    .expect("a valid request");
-                let (status, _, body) = self.answer(request).await;
+                let (status, _, body) = self.send_with(method, path, &[(#krate::auth::API_KEY_HEADER, key)], None).await;
                 (status, body)
             }
         }
@@ -1730,9 +1772,16 @@ fn helpers_rs(ir: &Ir, crate_name: &str, accounts: Option<&Accounts>, uses: &Use
 
             /// Sends one request; answers the status, the headers and the JSON body.
             pub async fn exchange(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, HeaderMap, Value) {
+                let authorization = token.map(|token| format!(#scheme_prefix));
+                let headers: Vec<(&str, &str)> = authorization.iter().map(|a| (header::AUTHORIZATION.as_str(), a.as_str())).collect();
+                self.send_with(method, path, &headers, body).await
+            }
+
+            /// Sends one request with these headers; answers the status, the headers and the JSON body.
+            pub async fn send_with(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Option<Value>) -> (StatusCode, HeaderMap, Value) {
                 let mut request = Request::builder().method(method).uri(path);
-                if let Some(token) = token {
-                    request = request.header(header::AUTHORIZATION, format!(#scheme_prefix));
+                for (name, value) in headers {
+                    request = request.header(*name, *value);
                 }
                 let body = match body {
                     Some(json) => {

@@ -102,6 +102,8 @@ pub fn auth_rs(ir: &Ir) -> TokenStream {
         ),
     };
     let key_check = super::api_keys::extractor_check(ir);
+    let cookie_items = super::cookies::auth_items(ir);
+    let without_header = super::cookies::without_header(ir);
     let (key_field, key_none) = if key_items.is_some() {
         (
             quote! {
@@ -180,6 +182,7 @@ pub fn auth_rs(ir: &Ir) -> TokenStream {
         }
 
         #key_items
+        #cookie_items
 
         /// The token's claims.
         #[derive(Debug, serde::Serialize, serde::Deserialize)]
@@ -275,7 +278,7 @@ pub fn auth_rs(ir: &Ir) -> TokenStream {
                 }
                 #key_check
                 let Some(header) = parts.headers.get(AUTHORIZATION) else {
-                    return Ok(MaybeCaller(None));
+                    #without_header
                 };
                 let token = header
                     .to_str()
@@ -436,6 +439,105 @@ pub fn routes_rs(ir: &Ir, repos: &mut Vec<(EntityId, RepoSpec)>) -> Option<Token
         None => quote!(None),
     };
     let key_none = super::api_keys::of(ir).map(|_| quote!(api_key: None,));
+    let cookies = super::cookies::of(ir).is_some();
+    let (
+        refresh_field,
+        presented,
+        headers_param,
+        issue,
+        respond_signed_in,
+        logout_out,
+        logout_done,
+        logout_token,
+    ) = if cookies {
+        (
+            quote! {
+                /// Browsers leave it out and send the refresh cookie instead.
+                #[serde(default)]
+                pub refresh_token: Option<String>,
+            },
+            quote! {
+                let presented = body
+                    .refresh_token
+                    .as_deref()
+                    .or_else(|| crate::auth::cookie(&headers, crate::auth::REFRESH_COOKIE))
+                    .ok_or(AppError::Unauthorized)?;
+            },
+            quote!(headers: HeaderMap,),
+            quote!(let token = state.jwt.issue(&caller)?;),
+            quote! {
+                let cookies = crate::auth::session_cookies(&token, &refresh_token);
+                let body = SignedIn {
+                    user,
+                    token,
+                    expires_in: crate::auth::ACCESS_TOKEN_SECONDS,
+                    refresh_token,
+                    refresh_expires_in: crate::auth::REFRESH_TOKEN_SECONDS,
+                };
+                with_cookies(crate::http::respond(status, #envelope, &body), cookies)
+            },
+            quote!(Response),
+            quote!(with_cookies(
+                StatusCode::NO_CONTENT.into_response(),
+                crate::auth::cleared_cookies()
+            )),
+            quote! {
+                let presented = body
+                    .refresh_token
+                    .as_deref()
+                    .or_else(|| crate::auth::cookie(&headers, crate::auth::REFRESH_COOKIE));
+                if let Some(presented) = presented
+                    && let Some(stored) = sessions::find(&state.db, &secret_hash(presented)).await?
+                {
+                    sessions::revoke_family(&state.db, &stored.family, unix_now()).await?;
+                }
+            },
+        )
+    } else {
+        (
+            quote!(pub refresh_token: String,),
+            quote!(let presented = body.refresh_token.as_str();),
+            quote!(),
+            quote!(let token = state.jwt.issue(&caller)?;),
+            quote! {
+                let body = SignedIn {
+                    user,
+                    token,
+                    expires_in: crate::auth::ACCESS_TOKEN_SECONDS,
+                    refresh_token,
+                    refresh_expires_in: crate::auth::REFRESH_TOKEN_SECONDS,
+                };
+                Ok(crate::http::respond(status, #envelope, &body))
+            },
+            quote!(StatusCode),
+            quote!(Ok(StatusCode::NO_CONTENT)),
+            quote! {
+                let hash = secret_hash(&body.refresh_token);
+                if let Some(stored) = sessions::find(&state.db, &hash).await? {
+                    sessions::revoke_family(&state.db, &stored.family, unix_now()).await?;
+                }
+            },
+        )
+    };
+    let cookie_fns = cookies.then(|| {
+        quote! {
+            /// Adds `Set-Cookie` headers to a response.
+            fn with_cookies(mut response: Response, cookies: [String; 2]) -> Result<Response, AppError> {
+                for cookie in cookies {
+                    let value = HeaderValue::from_str(&cookie).map_err(|err| AppError::Internal(format!("cannot set a cookie: {err}")))?;
+                    response.headers_mut().append(SET_COOKIE, value);
+                }
+                Ok(response)
+            }
+        }
+    });
+    let cookie_imports = cookies.then(|| {
+        quote! {
+            use axum::http::header::SET_COOKIE;
+            use axum::http::{HeaderMap, HeaderValue};
+            use axum::response::IntoResponse;
+        }
+    });
     let (key_routes, key_handlers, key_imports) = match super::api_keys::routes(ir) {
         Some((routes, handlers)) => (
             routes,
@@ -460,6 +562,7 @@ pub fn routes_rs(ir: &Ir, repos: &mut Vec<(EntityId, RepoSpec)>) -> Option<Token
         use crate::error::AppError;
         use crate::extract::AppJson;
         #key_imports
+        #cookie_imports
         use crate::repo::#repo as repo;
         use crate::repo::auth_refresh_tokens as sessions;
         use crate::state::AppState;
@@ -492,7 +595,7 @@ pub fn routes_rs(ir: &Ir, repos: &mut Vec<(EntityId, RepoSpec)>) -> Option<Token
         #[derive(Debug, serde::Deserialize)]
         #[serde(deny_unknown_fields)]
         pub struct RefreshBody {
-            pub refresh_token: String,
+            #refresh_field
         }
 
         /// The record with a fresh access token and refresh token.
@@ -510,15 +613,11 @@ pub fn routes_rs(ir: &Ir, repos: &mut Vec<(EntityId, RepoSpec)>) -> Option<Token
         /// The record with a fresh access token and `refresh_token`, in the spec's shape.
         fn signed_in(state: &AppState, status: StatusCode, user: &#record, refresh_token: String) -> Result<Response, AppError> {
             let caller = Caller { id: user.#pk_name, roles: #roles, #key_none };
-            let body = SignedIn {
-                user,
-                token: state.jwt.issue(&caller)?,
-                expires_in: crate::auth::ACCESS_TOKEN_SECONDS,
-                refresh_token,
-                refresh_expires_in: crate::auth::REFRESH_TOKEN_SECONDS,
-            };
-            Ok(crate::http::respond(status, #envelope, &body))
+            #issue
+            #respond_signed_in
         }
+
+        #cookie_fns
 
         /// Signs `user` in with a new family of refresh tokens.
         async fn start_session(state: &AppState, status: StatusCode, user: &#record) -> Result<Response, AppError> {
@@ -578,9 +677,10 @@ pub fn routes_rs(ir: &Ir, repos: &mut Vec<(EntityId, RepoSpec)>) -> Option<Token
 
         /// Exchanges a refresh token for new tokens; the old one is spent. Presenting a
         /// spent token revokes every token descended from the same login.
-        async fn refresh(State(state): State<AppState>, #limit AppJson(body): AppJson<RefreshBody>) -> Result<Response, AppError> {
+        async fn refresh(State(state): State<AppState>, #limit #headers_param AppJson(body): AppJson<RefreshBody>) -> Result<Response, AppError> {
+            #presented
             let now = unix_now();
-            let old = secret_hash(&body.refresh_token);
+            let old = secret_hash(presented);
             let stored = sessions::find(&state.db, &old).await?.ok_or(AppError::Unauthorized)?;
             if stored.used_at.is_some() || stored.revoked_at.is_some() {
                 return Err(revoke_on_reuse(&state, &stored.family, now).await);
@@ -604,12 +704,9 @@ pub fn routes_rs(ir: &Ir, repos: &mut Vec<(EntityId, RepoSpec)>) -> Option<Token
         }
 
         /// Ends the session the refresh token belongs to; answers 204 whatever the token.
-        async fn logout(State(state): State<AppState>, #limit AppJson(body): AppJson<RefreshBody>) -> Result<StatusCode, AppError> {
-            let hash = secret_hash(&body.refresh_token);
-            if let Some(stored) = sessions::find(&state.db, &hash).await? {
-                sessions::revoke_family(&state.db, &stored.family, unix_now()).await?;
-            }
-            Ok(StatusCode::NO_CONTENT)
+        async fn logout(State(state): State<AppState>, #limit #headers_param AppJson(body): AppJson<RefreshBody>) -> Result<#logout_out, AppError> {
+            #logout_token
+            #logout_done
         }
 
         #key_handlers

@@ -7,6 +7,7 @@ pub(crate) mod auth;
 mod authz;
 pub(crate) mod cache;
 pub(crate) mod config;
+mod cookies;
 mod domain;
 mod events;
 pub mod file;
