@@ -444,7 +444,7 @@ pub fn routes_rs(ir: &Ir, repos: &mut Vec<(EntityId, RepoSpec)>) -> Option<Token
         refresh_field,
         presented,
         headers_param,
-        issue,
+        set_cookies,
         respond_signed_in,
         logout_out,
         logout_done,
@@ -464,18 +464,8 @@ pub fn routes_rs(ir: &Ir, repos: &mut Vec<(EntityId, RepoSpec)>) -> Option<Token
                     .ok_or(AppError::Unauthorized)?;
             },
             quote!(headers: HeaderMap,),
-            quote!(let token = state.jwt.issue(&caller)?;),
-            quote! {
-                let cookies = crate::auth::session_cookies(&token, &refresh_token);
-                let body = SignedIn {
-                    user,
-                    token,
-                    expires_in: crate::auth::ACCESS_TOKEN_SECONDS,
-                    refresh_token,
-                    refresh_expires_in: crate::auth::REFRESH_TOKEN_SECONDS,
-                };
-                with_cookies(crate::http::respond(status, #envelope, &body), cookies)
-            },
+            quote!(let cookies = crate::auth::session_cookies(&token, &refresh_token);),
+            quote!(with_cookies(crate::http::respond(status, #envelope, &body), cookies)),
             quote!(Response),
             quote!(with_cookies(
                 StatusCode::NO_CONTENT.into_response(),
@@ -498,17 +488,8 @@ pub fn routes_rs(ir: &Ir, repos: &mut Vec<(EntityId, RepoSpec)>) -> Option<Token
             quote!(pub refresh_token: String,),
             quote!(let presented = body.refresh_token.as_str();),
             quote!(),
-            quote!(let token = state.jwt.issue(&caller)?;),
-            quote! {
-                let body = SignedIn {
-                    user,
-                    token,
-                    expires_in: crate::auth::ACCESS_TOKEN_SECONDS,
-                    refresh_token,
-                    refresh_expires_in: crate::auth::REFRESH_TOKEN_SECONDS,
-                };
-                Ok(crate::http::respond(status, #envelope, &body))
-            },
+            quote!(),
+            quote!(Ok(crate::http::respond(status, #envelope, &body))),
             quote!(StatusCode),
             quote!(Ok(StatusCode::NO_CONTENT)),
             quote! {
@@ -613,7 +594,15 @@ pub fn routes_rs(ir: &Ir, repos: &mut Vec<(EntityId, RepoSpec)>) -> Option<Token
         /// The record with a fresh access token and `refresh_token`, in the spec's shape.
         fn signed_in(state: &AppState, status: StatusCode, user: &#record, refresh_token: String) -> Result<Response, AppError> {
             let caller = Caller { id: user.#pk_name, roles: #roles, #key_none };
-            #issue
+            let token = state.jwt.issue(&caller)?;
+            #set_cookies
+            let body = SignedIn {
+                user,
+                token,
+                expires_in: crate::auth::ACCESS_TOKEN_SECONDS,
+                refresh_token,
+                refresh_expires_in: crate::auth::REFRESH_TOKEN_SECONDS,
+            };
             #respond_signed_in
         }
 
