@@ -4,8 +4,11 @@
 # then the per-stage criterion benchmarks. Results go to stdout as Markdown; record them in
 # docs/benchmarks.md with the machine. Nothing here fails on a slow machine.
 #
+# Then bench/service.sh: the generated shop service against the hand-written baseline
+# under load (PostgreSQL and wrk needed; see that script).
+#
 #   bench/run.sh            everything
-#   RUNS=3 SIZES="10 100" bench/run.sh --no-criterion
+#   RUNS=3 SIZES="10 100" bench/run.sh --no-criterion --no-service
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -55,7 +58,7 @@ for n in $SIZES; do
   echo "| $n | $(wc -l < "$spec") | $files | $(printf '%s\n' "${walls[@]}" | median) | $(printf '%s\n' "${rsss[@]}" | median) | $(printf '%s\n' "${again[@]}" | median) |"
 done
 
-if [ "${1:-}" != "--no-criterion" ]; then
+if [[ " $* " != *" --no-criterion "* ]]; then
   echo
   echo "## Per stage (criterion; see target/criterion/report/index.html)"
   echo
@@ -63,4 +66,9 @@ if [ "${1:-}" != "--no-criterion" ]; then
   cargo bench --quiet --bench front_end --bench migrations --bench emit -- --output-format bencher 2>/dev/null \
     | grep '^test ' || true
   echo '```'
+fi
+
+if [[ " $* " != *" --no-service "* ]]; then
+  echo
+  bench/service.sh
 fi
