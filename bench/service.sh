@@ -3,10 +3,11 @@
 #
 # Builds svcc, generates examples/shop.svc into a work directory, builds that crate and
 # bench/baseline in release (timing each from scratch in its own empty target directory),
-# seeds a fresh PostgreSQL database, then serves the generated crate and the baseline in
-# turn, A B A B, on one port, and loads each with wrk on 127.0.0.1 only. Prints Markdown:
-# requests/s, p50 and p99 per scenario for both, the generated/baseline ratios (median of
-# the rounds) against the issue's targets, idle and peak RSS, and the build times.
+# seeds a fresh PostgreSQL database, checks that both services answer the same requests
+# alike, then serves the generated crate and the baseline in turn, A B A B, on one port,
+# and loads each with wrk on 127.0.0.1 only. Prints Markdown: requests/s, p50 and p99 per
+# scenario for both, the generated/baseline ratios (median of the rounds) against the
+# issue's targets, service CPU time per request, idle and peak RSS, and the build times.
 # Nothing here fails on a slow machine; a run that saw HTTP errors says so.
 #
 #   bench/service.sh                      everything (the two scratch builds take minutes)
@@ -14,6 +15,7 @@
 #   ROUNDS=1 DURATION=5 bench/service.sh  a quicker, noisier look
 #   PARITY=0 bench/service.sh             skip the check that both answer alike
 #   SVCC_REV=HEAD bench/service.sh        svcc and shop.svc as committed, not as edited
+#   KEEP_DB=1 bench/service.sh            leave the database for a look afterwards
 #
 # Needs: cargo, wrk (`apt-get install -y wrk`), curl, jq, psql/createdb/dropdb, and a
 # PostgreSQL server (PGHOST 127.0.0.1, PGPORT 5432, PGUSER postgres, trust auth).
@@ -47,6 +49,7 @@ done
 
 mkdir -p "$work/bin" "$work/lua" "$work/data" "$work/logs"
 base="http://127.0.0.1:$BENCH_PORT"
+if curl -s -o /dev/null "$base/"; then echo "service.sh: port $BENCH_PORT is taken" >&2; exit 1; fi
 db_url="postgres://$PGUSER@$PGHOST:$PGPORT/$DB_NAME"
 server_pid=""
 
@@ -235,9 +238,18 @@ probe() {
     esac
   fi
 }
+# "table|rows" for every table, sorted by name
+table_rows() {
+  sql -At <<'SQL' | LC_ALL=C sort
+SELECT format('SELECT %L, count(*) FROM %I', table_name, table_name)
+  FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'
+  \gexec
+SQL
+}
 probes() {
-  local hot cat other mine forged etag
+  local hot cat other mine forged etag rows_before
   created=""
+  rows_before=$(table_rows)
   hot=$(head -1 "$work/data/hot.txt") cat=$(head -1 "$work/data/categories.txt")
   mine=$(head -1 "$work/data/orders.txt")
   other=$(sql -At -c "SELECT o.id FROM orders o JOIN users u ON u.id = o.customer_id WHERE u.email <> 'bench@bench.test' LIMIT 1")
@@ -302,6 +314,9 @@ probes() {
   probe order-unknown-field POST /api/v1/orders "$user_token" '{"status":"paid"}'
   probe order-no-body POST /api/v1/orders "$user_token"
   probe nowhere GET /api/v1/nowhere -
+  # side effects the answers do not show (an outbox row, say) differ here
+  echo "== rows added per table by the probes"
+  LC_ALL=C join -t'|' <(echo "$rows_before") <(table_rows) | awk -F'|' '{ print $1 "|" $3 - $2 }'
   sql -c "DELETE FROM products WHERE name LIKE 'probe-%'" -c "DELETE FROM orders WHERE total = 0"
 }
 
