@@ -127,6 +127,9 @@ sizes=$(stat -c %s "$work/bin/shop" "$work/bin/shop-baseline" | awk '{ printf "%
 export DATABASE_URL="$db_url" HOST=127.0.0.1 PORT="$BENCH_PORT" LOG_FORMAT=json
 export JWT_SECRET="bench-only-secret-0123456789abcdef0123456789abcdef"
 export JWT_ISSUER=svcc-bench JWT_AUDIENCE=shop RATE_LIMITS_ENABLED=false
+# Both write the outbox row of a created product; delivering it is background work the
+# baseline does not have, so the generated service's dispatcher is off.
+export EVENTS_DISPATCH_ENABLED=false
 export DB_MAX_CONNECTIONS=10 DB_MIN_CONNECTIONS=1 CORS_ORIGINS=http://localhost:3000
 
 sql() { psql -X -q -v ON_ERROR_STOP=1 -d "$DB_NAME" "$@"; }
@@ -317,7 +320,8 @@ probes() {
   # side effects the answers do not show (an outbox row, say) differ here
   echo "== rows added per table by the probes"
   LC_ALL=C join -t'|' <(echo "$rows_before") <(table_rows) | awk -F'|' '{ print $1 "|" $3 - $2 }'
-  sql -c "DELETE FROM products WHERE name LIKE 'probe-%'" -c "DELETE FROM orders WHERE total = 0"
+  sql -c "DELETE FROM products WHERE name LIKE 'probe-%'" -c "DELETE FROM orders WHERE total = 0" \
+    -c "DELETE FROM outbox_events"
 }
 
 # ---------------------------------------------------------------- 3. load
@@ -463,7 +467,8 @@ for round in $(seq "$ROUNDS"); do
       log "round $round $service $scenario: $rps req/s, p50 $p50 ms, p99 $p99 ms, $cpu µs CPU/request, errors $errors (load $(loadavg))"
       if [ "$scenario" = product_create ]; then
         # back to the seeded rows, and no checkpoint left pending for the next run
-        sql -c "DELETE FROM products WHERE name LIKE 'bench-%'" -c "VACUUM ANALYZE products" -c CHECKPOINT
+        sql -c "DELETE FROM products WHERE name LIKE 'bench-%'" -c "DELETE FROM outbox_events" \
+          -c "VACUUM ANALYZE products" -c "VACUUM ANALYZE outbox_events" -c CHECKPOINT
       fi
     done
     peak=$(rss "$server_pid" VmHWM)

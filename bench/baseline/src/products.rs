@@ -316,6 +316,7 @@ async fn create(
         return Err(ApiError::Forbidden);
     }
     let now = Utc::now();
+    let mut tx = state.db.begin().await?;
     let product: Product = sqlx::query_as(concat!(
         "INSERT INTO products (",
         columns!(),
@@ -330,10 +331,35 @@ async fn create(
     .bind(category)
     .bind(body.active.unwrap_or(true))
     .bind(now)
-    .fetch_one(&state.db)
+    .fetch_one(&mut *tx)
     .await?;
+    let product = product.scaled();
+    record_product_added(&mut tx, &product, now).await?;
+    tx.commit().await?;
     state.products.invalidate_all();
-    Ok((StatusCode::CREATED, Json(product.scaled())).into_response())
+    Ok((StatusCode::CREATED, Json(product)).into_response())
+}
+
+/// The `ProductAdded` event, in the outbox the generated service's dispatcher reads,
+/// written in the product's transaction.
+async fn record_product_added(
+    tx: &mut sqlx::Transaction<'_, Postgres>,
+    product: &Product,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let payload = serde_json::to_string(product).map_err(|err| ApiError::Internal(err.to_string()))?;
+    let millis = now.timestamp_millis();
+    sqlx::query(
+        "INSERT INTO outbox_events (id, event, payload, created_at, available_at) \
+         VALUES ($1, $2, $3, $4, $4)",
+    )
+    .bind(Uuid::now_v7().to_string())
+    .bind("ProductAdded")
+    .bind(payload)
+    .bind(millis)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 // ---------------------------------------------------------------- update

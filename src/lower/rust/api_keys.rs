@@ -248,9 +248,7 @@ pub fn extractor_check(ir: &Ir) -> Option<TokenStream> {
     Some(quote! {
         if let Some(value) = parts.headers.get(API_KEY_HEADER) {
             let key = value.to_str().map_err(|_| AppError::Unauthorized)?;
-            let caller = api_key_caller(state, key.trim()).await?;
-            parts.extensions.insert(caller.clone());
-            return Ok(MaybeCaller(Some(caller)));
+            return Ok(MaybeCaller(Some(api_key_caller(state, key.trim()).await?)));
         }
     })
 }

@@ -273,8 +273,8 @@ pub fn auth_rs(ir: &Ir) -> TokenStream {
 
             async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
                 // A rate limit keyed by user verified the token already.
-                if let Some(caller) = parts.extensions.get::<Caller>() {
-                    return Ok(MaybeCaller(Some(caller.clone())));
+                if let Some(caller) = parts.extensions.remove::<Caller>() {
+                    return Ok(MaybeCaller(Some(caller)));
                 }
                 #key_check
                 let Some(header) = parts.headers.get(AUTHORIZATION) else {
@@ -285,9 +285,7 @@ pub fn auth_rs(ir: &Ir) -> TokenStream {
                     .ok()
                     .and_then(|h| h.strip_prefix(#scheme))
                     .ok_or(AppError::Unauthorized)?;
-                let caller = state.jwt.verify(token.trim())?;
-                parts.extensions.insert(caller.clone());
-                Ok(MaybeCaller(Some(caller)))
+                Ok(MaybeCaller(Some(state.jwt.verify(token.trim())?)))
             }
         }
 

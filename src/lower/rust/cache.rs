@@ -123,16 +123,35 @@ pub fn cache_rs(ir: &Ir) -> Option<TokenStream> {
 
         #(#constants)*
 
+        /// A response body and its ETag (when the policy has ETags), computed once when
+        /// the body is stored.
+        #[derive(Debug, Clone)]
+        pub struct Entry {
+            pub body: Bytes,
+            pub etag: Option<HeaderValue>,
+        }
+
+        impl Entry {
+            fn new(policy: usize, body: Bytes) -> Self {
+                let etag = if POLICIES[policy].etag {
+                    HeaderValue::try_from(format!("\"{:x}\"", sha2::Sha256::digest(&body))).ok()
+                } else {
+                    None
+                };
+                Entry { body, etag }
+            }
+        }
+
         /// A response body, and whether it came from the cache.
         #[derive(Debug, Clone)]
         pub struct Cached {
-            pub body: Bytes,
+            pub entry: Entry,
             pub hit: bool,
         }
 
         /// The stores of every policy.
         pub struct Cache {
-            local: Vec<moka::future::Cache<String, Bytes>>,
+            local: Vec<moka::future::Cache<String, Entry>>,
             redis: Option<ConnectionManager>,
         }
 
@@ -152,10 +171,11 @@ pub fn cache_rs(ir: &Ir) -> Option<TokenStream> {
                 Cache { local, redis }
             }
 
-            /// The fresh body stored under `key`, if any.
-            pub async fn get(&self, policy: usize, key: &str) -> Option<Bytes> {
+            /// The fresh entry stored under `key`, if any.
+            pub async fn get(&self, policy: usize, key: &str) -> Option<Cached> {
                 let Some(redis) = &self.redis else {
-                    return self.local[policy].get(key).await;
+                    let entry = self.local[policy].get(key).await?;
+                    return Some(Cached { entry, hit: true });
                 };
                 let found: redis::RedisResult<Option<Vec<u8>>> = redis::Script::new(GET)
                     .key(generation_key(policy))
@@ -163,29 +183,32 @@ pub fn cache_rs(ir: &Ir) -> Option<TokenStream> {
                     .arg(key)
                     .invoke_async(&mut redis.clone())
                     .await;
-                found.unwrap_or_else(|err| {
+                let body = found.unwrap_or_else(|err| {
                     tracing::error!(error = %err, policy = POLICIES[policy].name, "cache unavailable");
                     None
-                }).map(Bytes::from)
+                })?;
+                Some(Cached { entry: Entry::new(policy, Bytes::from(body)), hit: true })
             }
 
-            /// Stores a body for the policy's time to live.
-            pub async fn put(&self, policy: usize, key: &str, body: Bytes) {
+            /// Stores a body for the policy's time to live; the miss to answer with.
+            pub async fn put(&self, policy: usize, key: &str, body: Bytes) -> Cached {
+                let entry = Entry::new(policy, body);
                 let Some(redis) = &self.redis else {
-                    self.local[policy].insert(key.to_owned(), body).await;
-                    return;
+                    self.local[policy].insert(key.to_owned(), entry.clone()).await;
+                    return Cached { entry, hit: false };
                 };
                 let stored: redis::RedisResult<()> = redis::Script::new(PUT)
                     .key(generation_key(policy))
                     .arg(entry_prefix(policy))
                     .arg(key)
-                    .arg(body.as_ref())
+                    .arg(entry.body.as_ref())
                     .arg(POLICIES[policy].ttl.as_millis() as u64)
                     .invoke_async(&mut redis.clone())
                     .await;
                 if let Err(err) = stored {
                     tracing::error!(error = %err, policy = POLICIES[policy].name, "cache unavailable");
                 }
+                Cached { entry, hit: false }
             }
 
             /// Drops every entry of the policy, on this instance and, with Redis, on all.
@@ -239,15 +262,15 @@ pub fn cache_rs(ir: &Ir) -> Option<TokenStream> {
         /// with `Cache-Control`, `ETag`, `Vary` and `X-Cache`.
         pub fn respond(request: &HeaderMap, policy: usize, cached: Cached) -> Response {
             let policy = &POLICIES[policy];
-            let etag = policy.etag.then(|| format!("\"{:x}\"", sha2::Sha256::digest(&cached.body)));
-            let not_modified = etag.as_deref().is_some_and(|tag| matches_etag(request, tag));
+            let Entry { body, etag } = cached.entry;
+            let not_modified = etag.as_ref().is_some_and(|tag| matches_etag(request, tag));
             let mut response = if not_modified {
                 StatusCode::NOT_MODIFIED.into_response()
             } else {
-                ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], Body::from(cached.body)).into_response()
+                ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], Body::from(body)).into_response()
             };
             let headers = response.headers_mut();
-            if let Some(tag) = etag.and_then(|t| HeaderValue::from_str(&t).ok()) {
+            if let Some(tag) = etag {
                 headers.insert(header::ETAG, tag);
             }
             if let Some(control) = policy.control {
@@ -260,14 +283,14 @@ pub fn cache_rs(ir: &Ir) -> Option<TokenStream> {
             response
         }
 
-        fn matches_etag(request: &HeaderMap, tag: &str) -> bool {
+        fn matches_etag(request: &HeaderMap, tag: &HeaderValue) -> bool {
             request
                 .get_all(header::IF_NONE_MATCH)
                 .iter()
                 .filter_map(|v| v.to_str().ok())
                 .flat_map(|v| v.split(','))
                 .map(|v| v.trim().trim_start_matches("W/"))
-                .any(|v| v == tag || v == "*")
+                .any(|v| v.as_bytes() == tag.as_bytes() || v == "*")
         }
     })
 }

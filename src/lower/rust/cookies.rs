@@ -90,9 +90,7 @@ pub fn without_header(ir: &Ir) -> TokenStream {
             let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
                 return Ok(MaybeCaller(None));
             };
-            let caller = state.jwt.verify(token)?;
-            parts.extensions.insert(caller.clone());
-            return Ok(MaybeCaller(Some(caller)));
+            return Ok(MaybeCaller(Some(state.jwt.verify(token)?)));
         },
         None => quote!(return Ok(MaybeCaller(None));),
     }

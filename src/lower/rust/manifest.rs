@@ -94,6 +94,9 @@ pub fn cargo_toml(ir: &Ir, crate_name: &str, spec: &str) -> String {
     for (name, requirement) in DEV_DEPENDENCIES {
         let _ = writeln!(out, "{name} = {requirement}");
     }
+    // Password hashing is slow by design; unoptimized, each test that signs a caller up
+    // would wait most of a second for it.
+    out.push_str("\n[profile.dev.package.argon2]\nopt-level = 3\n\n[profile.dev.package.blake2]\nopt-level = 3\n");
     out.push_str("\n[lints.rust]\nunsafe_code = \"forbid\"\nmissing_debug_implementations = \"warn\"\n\n[lints.clippy]\ndbg_macro = \"deny\"\nunwrap_used = \"deny\"\nawait_holding_lock = \"deny\"\n");
     out
 }

@@ -13,19 +13,23 @@ pub fn metrics_rs() -> TokenStream {
         //! `rate_limit_rejections_total` and `cache_requests_total`. The endpoint has no
         //! authentication: keep it off the public network.
 
-        use std::sync::OnceLock;
-        use std::time::Instant;
+        use std::sync::{Arc, OnceLock};
+        use std::time::{Duration, Instant};
 
         use axum::extract::{MatchedPath, Request, State};
-        use axum::http::header;
+        use axum::http::{Method, header};
         use axum::middleware::Next;
         use axum::response::{IntoResponse, Response};
+        use metrics::{Label, SharedString};
         use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
         use crate::state::AppState;
 
         /// Upper bounds, in seconds, of the request latency histogram's buckets.
         const LATENCY_BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
+
+        /// How often recorded latencies are folded into the histograms.
+        const UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
 
         /// The process-wide recorder, installed on first use: every app in the process
         /// (tests build many) shares it.
@@ -53,20 +57,43 @@ pub fn metrics_rs() -> TokenStream {
         /// Counts and times every request by its route template, never its raw path.
         pub async fn track(request: Request, next: Next) -> Response {
             let started = Instant::now();
-            let method = request.method().as_str().to_owned();
-            let route = request
+            let method = method_label(request.method());
+            let route: SharedString = request
                 .extensions()
                 .get::<MatchedPath>()
-                .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
+                .map_or(SharedString::const_str("unmatched"), |path| Arc::<str>::from(path.as_str()).into());
             let response = next.run(request).await;
-            let labels = [
-                ("method", method),
-                ("route", route),
-                ("status", response.status().as_u16().to_string()),
-            ];
-            metrics::counter!("http_requests_total", &labels).increment(1);
-            metrics::histogram!("http_request_duration_seconds", &labels).record(started.elapsed().as_secs_f64());
+            let status: SharedString = Arc::<str>::from(response.status().as_str()).into();
+            // Shared strings, so the two keys reuse one copy of each label.
+            let labels = vec![Label::new("method", method), Label::new("route", route), Label::new("status", status)];
+            metrics::counter!("http_requests_total", labels.clone()).increment(1);
+            metrics::histogram!("http_request_duration_seconds", labels).record(started.elapsed().as_secs_f64());
             response
+        }
+
+        /// The standard methods as static labels; any other shares one.
+        fn method_label(method: &Method) -> SharedString {
+            let name = match *method {
+                Method::GET => "GET",
+                Method::POST => "POST",
+                Method::PUT => "PUT",
+                Method::PATCH => "PATCH",
+                Method::DELETE => "DELETE",
+                Method::HEAD => "HEAD",
+                Method::OPTIONS => "OPTIONS",
+                _ => "other",
+            };
+            SharedString::const_str(name)
+        }
+
+        /// Folds recorded latencies into the histograms every few seconds. Without it they
+        /// pile up between scrapes, and a service nobody scrapes grows with every request.
+        pub async fn keep_up() {
+            let mut ticks = tokio::time::interval(UPKEEP_INTERVAL);
+            loop {
+                ticks.tick().await;
+                handle().run_upkeep();
+            }
         }
 
         /// `GET /metrics`: the Prometheus text format.

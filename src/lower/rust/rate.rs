@@ -95,23 +95,29 @@ pub fn rate_rs(ir: &Ir) -> Option<TokenStream> {
         quote! {
             KeyBy::User | KeyBy::ApiKey => {
                 let MaybeCaller(caller) = MaybeCaller::from_request_parts(parts, state).await?;
-                Ok(match caller {
-                    Some(caller) => match (&caller.api_key, key) {
-                        (Some(key), KeyBy::ApiKey) => format!("key:{}", key.id),
-                        _ => format!("user:{}", caller.id),
-                    },
-                    None => format!("ip:{}", client_ip(parts, &state.settings.trusted_proxies)),
-                })
+                let Some(caller) = caller else {
+                    return Ok(format!("ip:{}", client_ip(parts, &state.settings.trusted_proxies)));
+                };
+                let client = match (&caller.api_key, key) {
+                    (Some(key), KeyBy::ApiKey) => format!("key:{}", key.id),
+                    _ => format!("user:{}", caller.id),
+                };
+                // The operation's caller extractor takes it from here instead of checking again.
+                parts.extensions.insert(caller);
+                Ok(client)
             }
         }
     } else if ir.auth.is_some() {
         quote! {
             KeyBy::User | KeyBy::ApiKey => {
                 let MaybeCaller(caller) = MaybeCaller::from_request_parts(parts, state).await?;
-                Ok(match caller {
-                    Some(caller) => format!("user:{}", caller.id),
-                    None => format!("ip:{}", client_ip(parts, &state.settings.trusted_proxies)),
-                })
+                let Some(caller) = caller else {
+                    return Ok(format!("ip:{}", client_ip(parts, &state.settings.trusted_proxies)));
+                };
+                let client = format!("user:{}", caller.id);
+                // The operation's caller extractor takes it from here instead of checking again.
+                parts.extensions.insert(caller);
+                Ok(client)
             }
         }
     } else {

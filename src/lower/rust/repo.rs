@@ -850,12 +850,14 @@ fn list_items(
         let sqlite = *d == Dialect::Sqlite;
         quote! {
             Database::#v(pool) => {
+                // Both queries on one connection: a page waits in the pool queue once.
+                let mut connection = pool.acquire().await?;
                 let mut counting = sqlx::QueryBuilder::new(COUNT);
                 for filter in &query.filters {
                     counting.push(" AND ");
                     #push(&mut counting, filter);
                 }
-                let total: i64 = counting.build_query_scalar().fetch_one(pool).await?;
+                let total: i64 = counting.build_query_scalar().fetch_one(&mut *connection).await?;
                 let mut select = sqlx::QueryBuilder::new(SELECT);
                 for filter in &query.filters {
                     select.push(" AND ");
@@ -863,7 +865,7 @@ fn list_items(
                 }
                 select.push(order_by(query.sort, query.descending, #sqlite));
                 select.push(" LIMIT ").push_bind(query.limit).push(" OFFSET ").push_bind(query.offset);
-                let rows = select.build().fetch_all(pool).await?;
+                let rows = select.build().fetch_all(&mut *connection).await?;
                 let items = rows.iter().map(#from).collect::<Result<Vec<_>, _>>()?;
                 (items, total)
             }

@@ -1054,13 +1054,12 @@ impl Op<'_> {
         let body = quote! {
             #guard
             let cache_key = #key;
-            if let Some(body) = state.cache.get(#policy, &cache_key).await {
-                return Ok(crate::cache::Cached { body, hit: true });
+            if let Some(hit) = state.cache.get(#policy, &cache_key).await {
+                return Ok(hit);
             }
             let record = #name(state, #caller_arg #(#names),*).await?;
             let body = crate::cache::json_body(#envelope, &record)?;
-            state.cache.put(#policy, &cache_key, body.clone()).await;
-            Ok(crate::cache::Cached { body, hit: false })
+            Ok(state.cache.put(#policy, &cache_key, body).await)
         };
         let (caller_param, caller_extractor, caller_call) = self.caller_parts(&body);
         let policy_name = &self.ir.cache(cache).name;

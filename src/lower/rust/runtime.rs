@@ -734,15 +734,34 @@ pub fn state_rs(ir: &Ir) -> TokenStream {
         (quote!(), quote!())
     };
     quote! {
-        //! Shared handles every request can reach; cheap to clone.
+        //! Shared handles every request can reach.
 
         use std::sync::Arc;
 
         use crate::config::Settings;
         use crate::db::Database;
 
+        /// The handles behind one pointer: every request clones the state, and this makes
+        /// that one reference count instead of one per handle.
         #[derive(Debug, Clone)]
-        pub struct AppState {
+        pub struct AppState(Arc<Handles>);
+
+        impl AppState {
+            pub fn new(handles: Handles) -> Self {
+                AppState(Arc::new(handles))
+            }
+        }
+
+        impl std::ops::Deref for AppState {
+            type Target = Handles;
+
+            fn deref(&self) -> &Handles {
+                &self.0
+            }
+        }
+
+        #[derive(Debug)]
+        pub struct Handles {
             pub db: Database,
             pub settings: Arc<Settings>,
             #jwt
@@ -809,7 +828,7 @@ pub fn http_rs(modules: &[syn::Ident]) -> TokenStream {
     let merges = modules.iter().map(|m| quote!(.merge(#m::router())));
     quote! {
         //! The router and its middleware stack, outermost first: request id, tracing, id
-        //! propagation, timeout, body limit, CORS, security headers.
+        //! propagation, metrics, error format and security headers, timeout, body limit, CORS.
 
         #(pub mod #modules;)*
 
@@ -821,7 +840,6 @@ pub fn http_rs(modules: &[syn::Ident]) -> TokenStream {
         use tower_http::ServiceBuilderExt as _;
         use tower_http::cors::{AllowOrigin, CorsLayer};
         use tower_http::request_id::MakeRequestUuid;
-        use tower_http::set_header::SetResponseHeaderLayer;
         use tower_http::timeout::TimeoutLayer;
         use tower_http::LatencyUnit;
         use tower_http::trace::{DefaultOnResponse, TraceLayer};
@@ -834,13 +852,37 @@ pub fn http_rs(modules: &[syn::Ident]) -> TokenStream {
         /// The OpenAPI document svcc wrote next to this crate, compiled in.
         const OPENAPI: &str = include_str!("../openapi.json");
 
+        /// Headers for a JSON API: no sniffing, no framing, HTTPS only, no active content.
+        const SECURITY_HEADERS: [(HeaderName, HeaderValue); 5] = [
+            (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+            (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+            (header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=63072000; includeSubDomains")),
+            (header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'")),
+            (header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
+        ];
+
         /// `GET /openapi.json`: the API's description, for clients and tools.
         async fn openapi() -> Response {
             ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
         }
 
         pub fn router(state: AppState) -> Router {
-            let settings = state.settings.clone();
+            // One layer for the whole stack: axum boxes every route once per `layer` call, and
+            // each request clones that box.
+            let middleware = tower::ServiceBuilder::new()
+                .set_x_request_id(MakeRequestUuid)
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(request_span)
+                        .on_response(DefaultOnResponse::new().level(Level::INFO).latency_unit(LatencyUnit::Millis)),
+                )
+                .propagate_x_request_id()
+                .layer(axum::middleware::from_fn(crate::metrics::track))
+                .layer(axum::middleware::map_response(finish))
+                .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, state.settings.request_timeout))
+                // Enforced where bodies are read, so an oversized one is an `AppError`.
+                .layer(DefaultBodyLimit::max(state.settings.body_limit))
+                .layer(cors(&state.settings.cors_origins));
             Router::new()
                 .route("/health", get(health::live))
                 .route("/health/ready", get(health::ready))
@@ -849,40 +891,26 @@ pub fn http_rs(modules: &[syn::Ident]) -> TokenStream {
                 #(#merges)*
                 .fallback(not_found)
                 .with_state(state)
-                .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-                .layer(security_header(header::X_FRAME_OPTIONS, "DENY"))
-                .layer(security_header(header::STRICT_TRANSPORT_SECURITY, "max-age=63072000; includeSubDomains"))
-                .layer(security_header(header::CONTENT_SECURITY_POLICY, "default-src 'none'; frame-ancestors 'none'"))
-                .layer(security_header(header::REFERRER_POLICY, "no-referrer"))
-                .layer(cors(&settings.cors_origins))
-                // Enforced where bodies are read, so an oversized one is an `AppError`.
-                .layer(DefaultBodyLimit::max(settings.body_limit))
-                .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, settings.request_timeout))
-                .layer(axum::middleware::map_response(timeout_body))
-                .layer(axum::middleware::from_fn(crate::metrics::track))
-                .layer(
-                    tower::ServiceBuilder::new()
-                        .set_x_request_id(MakeRequestUuid)
-                        .layer(
-                            TraceLayer::new_for_http()
-                                .make_span_with(request_span)
-                                .on_response(DefaultOnResponse::new().level(Level::INFO).latency_unit(LatencyUnit::Millis)),
-                        )
-                        .propagate_x_request_id(),
-                )
+                .layer(middleware)
         }
 
         async fn not_found() -> AppError {
             AppError::NotFound
         }
 
-        /// The timeout layer answers with a bare 408; clients get the error format instead.
-        async fn timeout_body(response: Response) -> Response {
-            if response.status() == StatusCode::REQUEST_TIMEOUT {
+        /// Every response leaves with the security headers (unless a handler set its own),
+        /// and the timeout layer's bare 408 in the error format.
+        async fn finish(response: Response) -> Response {
+            let mut response = if response.status() == StatusCode::REQUEST_TIMEOUT {
                 AppError::Timeout.into_response()
             } else {
                 response
+            };
+            let headers = response.headers_mut();
+            for (name, value) in SECURITY_HEADERS {
+                headers.entry(name).or_insert(value);
             }
+            response
         }
 
         /// One record, wrapped in `{ "<envelope>": ... }` when the spec asks for it.
@@ -938,11 +966,6 @@ pub fn http_rs(modules: &[syn::Ident]) -> TokenStream {
                 .allow_origin(AllowOrigin::list(allowed))
                 .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE])
                 .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
-        }
-
-        /// Headers for a JSON API: no sniffing, no framing, HTTPS only, no active content.
-        fn security_header(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
-            SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
         }
     }
 }
@@ -1058,7 +1081,7 @@ pub fn startup_rs(ir: &Ir) -> TokenStream {
 
         use crate::config::Settings;
         use crate::db::Database;
-        use crate::state::AppState;
+        use crate::state::{AppState, Handles};
 
         #[derive(Debug, thiserror::Error)]
         pub enum StartupError {
@@ -1097,7 +1120,7 @@ pub fn startup_rs(ir: &Ir) -> TokenStream {
                 #limiter
                 #cache
                 #events_ready
-                let state = AppState { db: db.clone(), settings: Arc::new(settings), #jwt_field #limiter_field #cache_field #redis_field #events_field };
+                let state = AppState::new(Handles { db: db.clone(), settings: Arc::new(settings), #jwt_field #limiter_field #cache_field #redis_field #events_field });
                 #dispatcher
                 Ok(Self { listener, router: crate::http::router(state), db, shutdown_timeout, #dispatcher_field })
             }
@@ -1116,6 +1139,7 @@ pub fn startup_rs(ir: &Ir) -> TokenStream {
             pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
                 let Application { listener, router, db, shutdown_timeout, #dispatcher_field } = self;
                 tracing::info!(address = %listener.local_addr()?, "listening");
+                let metrics_upkeep = tokio::spawn(crate::metrics::keep_up());
                 #start_dispatcher
                 let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
                 let signal = async move {
@@ -1140,6 +1164,7 @@ pub fn startup_rs(ir: &Ir) -> TokenStream {
                     }
                 };
                 #stop_dispatcher
+                metrics_upkeep.abort();
                 db.close().await;
                 tracing::info!("stopped");
                 result
