@@ -8,7 +8,7 @@
 use std::cell::Cell;
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::{ToTokens as _, format_ident, quote};
 use serde_json::{Value, json};
 
 use super::authz;
@@ -21,8 +21,12 @@ use crate::ir::{
     Resource, ResourceId, Step,
 };
 
+mod access;
+
 /// Callers the tests sign up; sample values derived from them must pass validation.
-const CALLERS: [&str; 3] = ["alice", "bob", "nobody"];
+const CALLERS: [&str; 6] = ["alice", "bob", "nobody", "carol", "dave", "erin"];
+/// The accounts of the authorization matrix that hold a role, one per role.
+const ROLE_CALLERS: &[&str] = CALLERS.split_at(3).1;
 const MISSING_UUID: &str = "00000000-0000-4000-8000-000000000000";
 
 /// `(path, tokens)` of every file under `tests/api/`. `skipped` lists, per resource, the
@@ -44,6 +48,13 @@ pub fn files(ir: &Ir, crate_name: &str, skipped: &[Vec<usize>]) -> Vec<(String, 
             modules.push(format_ident!("api_keys"));
             files.push(("tests/api/api_keys.rs".into(), tests));
         }
+    }
+    if let Some(tests) = accounts
+        .as_ref()
+        .and_then(|a| access::access_rs(ir, a, skipped, &uses))
+    {
+        modules.push(format_ident!("access"));
+        files.push(("tests/api/access.rs".into(), tests));
     }
     let limits = rate_tests(ir, skipped, accounts.as_ref());
     if !limits.is_empty() {
@@ -368,34 +379,42 @@ fn sample_number(f: &Field) -> Option<i64> {
     format!("{value:.0}").parse().ok()
 }
 
-/// Whether a caller who signed up and holds the default role passes `rule` on a record
-/// whose `owned` fields hold them (none, for someone else's record): `Some(bool)` when that
-/// follows from the rule alone.
+/// Whether a caller who signed up and holds `role` passes `rule` on a record whose `owned`
+/// fields hold them (none, for someone else's record): `Some(bool)` when that follows from
+/// the rule alone.
 fn member_passes(rule: &AuthRule, role: Option<&str>, owned: &[usize]) -> Option<bool> {
-    Some(match rule {
-        AuthRule::Public | AuthRule::Authenticated => true,
-        AuthRule::Role(r) => role == Some(r.as_str()),
-        AuthRule::Owner(path) => match path.steps.as_slice() {
-            [Step::Field { field, .. }] => owned.contains(field),
-            _ => false,
-        },
-        AuthRule::ApiKey(_) => false,
-        AuthRule::Predicate(_) => return None,
+    let owns = |steps: &[Step]| {
+        Some(matches!(steps, [Step::Field { field, .. }] if owned.contains(field)))
+    };
+    decide(rule, &|leaf| match leaf {
+        AuthRule::Public | AuthRule::Authenticated => Some(true),
+        AuthRule::Role(r) => Some(role == Some(r.as_str())),
+        AuthRule::Owner(path) => owns(&path.steps),
+        AuthRule::ApiKey(_) => Some(false),
+        _ => None,
+    })
+}
+
+/// Whether `rule` holds, given what `leaf` says of its rules other than `and`, `or` and
+/// `not`: `None` when that is unknown. `and` is settled by one false part and `or` by one
+/// true part; otherwise every part must be known.
+fn decide(rule: &AuthRule, leaf: &dyn Fn(&AuthRule) -> Option<bool>) -> Option<bool> {
+    match rule {
         AuthRule::And(rules) | AuthRule::Or(rules) => {
-            let parts = rules.iter().map(|r| member_passes(r, role, owned));
-            // `and` is settled by one false part, `or` by one true part; else all must be known.
             let decisive = matches!(rule, AuthRule::Or(_));
-            let parts: Vec<Option<bool>> = parts.collect();
+            let parts: Vec<Option<bool>> = rules.iter().map(|r| decide(r, leaf)).collect();
             if parts.contains(&Some(decisive)) {
-                decisive
+                Some(decisive)
             } else if parts.iter().all(Option::is_some) {
-                !decisive
+                Some(!decisive)
             } else {
-                return None;
+                None
             }
         }
-        AuthRule::Not(inner) => !member_passes(inner, role, owned)?,
-    })
+        AuthRule::Not(inner) => decide(inner, leaf).map(|passes| !passes),
+        AuthRule::Predicate(_) => None,
+        leaf_rule => leaf(leaf_rule),
+    }
 }
 
 /// What the tests of a resource may call in the crate beyond its HTTP API.
@@ -1008,31 +1027,33 @@ fn missing_path(ir: &Ir, resource: &Resource, op: &Operation) -> String {
 
 /// `json!(...)` for a value known when generating.
 fn json_tokens(value: &Value) -> TokenStream {
-    fn inner(value: &Value) -> TokenStream {
-        match value {
-            Value::Null => quote!(null),
-            Value::Bool(b) => quote!(#b),
-            Value::Number(n) => match (n.as_i64(), n.as_f64()) {
-                (Some(i), _) => quote!(#i),
-                (None, Some(f)) => quote!(#f),
-                _ => quote!(null),
-            },
-            Value::String(s) => quote!(#s),
-            Value::Array(items) => {
-                let items = items.iter().map(inner);
-                quote!([#(#items),*])
-            }
-            Value::Object(map) => {
-                let entries = map.iter().map(|(k, v)| {
-                    let v = inner(v);
-                    quote!(#k: #v)
-                });
-                quote!({ #(#entries),* })
-            }
+    let inner = json_inner(value);
+    quote!(json!(#inner))
+}
+
+/// A value in `json!` syntax, to place inside a `json!` invocation.
+fn json_inner(value: &Value) -> TokenStream {
+    match value {
+        Value::Null => quote!(null),
+        Value::Bool(b) => quote!(#b),
+        Value::Number(n) => match (n.as_i64(), n.as_f64()) {
+            (Some(i), _) => proc_macro2::Literal::i64_unsuffixed(i).into_token_stream(),
+            (None, Some(f)) => proc_macro2::Literal::f64_unsuffixed(f).into_token_stream(),
+            _ => quote!(null),
+        },
+        Value::String(s) => quote!(#s),
+        Value::Array(items) => {
+            let items = items.iter().map(json_inner);
+            quote!([#(#items),*])
+        }
+        Value::Object(map) => {
+            let entries = map.iter().map(|(k, v)| {
+                let v = json_inner(v);
+                quote!(#k: #v)
+            });
+            quote!({ #(#entries),* })
         }
     }
-    let inner = inner(value);
-    quote!(json!(#inner))
 }
 
 /// `tests/api/api_keys.rs`: a key issued by the operator command acts for its owner

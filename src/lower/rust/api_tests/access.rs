@@ -1,0 +1,884 @@
+//! `tests/api/access.rs`: the authorization matrix. Every operation is sent by an anonymous
+//! caller, by the owner of the records it touches, by another user and by an account of each
+//! role, and must answer what the spec's rules give; a list must show each of them exactly
+//! the records their rule lets them see. The records come from the API itself: each request
+//! gets fresh ones, created with their parents and references by callers the rules let
+//! create them, so no request depends on what another one did.
+
+use std::cell::Cell;
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use serde_json::json;
+
+use super::{
+    Accounts, ROLE_CALLERS, Uses, decide, is_email, json_inner, needs_value, sample, text_fits,
+};
+use crate::ir::{
+    AuthRule, Entity, Expr, Field, FieldType, Ir, OpKind, Operation, ResourceId, Step,
+};
+use crate::lower::rust::authz;
+use crate::lower::rust::types::{self, ident};
+use crate::lower::rust::view::{self, Item, Shape};
+
+/// Parents and references nest at most this deep.
+const MAX_DEPTH: usize = 5;
+
+/// `tests/api/access.rs`, when the service has accounts and some operation can be tested.
+pub fn access_rs(
+    ir: &Ir,
+    accounts: &Accounts,
+    skipped: &[Vec<usize>],
+    uses: &Uses,
+) -> Option<TokenStream> {
+    let roles = &accounts.other_roles[..accounts.other_roles.len().min(ROLE_CALLERS.len())];
+    let helpers = Helpers::default();
+    let mut tests = Vec::new();
+    for (i, resource) in ir.resources.iter().enumerate() {
+        let rid = ResourceId(crate::ir::id32(i));
+        let identity = ir.auth.as_ref().map(|a| a.identity);
+        // The caller's own account has no owner other than itself.
+        if resource.singleton || Some(resource.entity) == identity {
+            continue;
+        }
+        for (n, op) in resource.operations.iter().enumerate() {
+            if skipped.get(i).is_some_and(|s| s.contains(&n)) {
+                continue;
+            }
+            let matrix = Matrix {
+                ir,
+                accounts,
+                roles,
+                skipped,
+                helpers: &helpers,
+            };
+            tests.extend(matrix.test(rid, op));
+        }
+    }
+    if tests.is_empty() {
+        return None;
+    }
+    if !roles.is_empty() {
+        uses.sign_up_as.set(true);
+    }
+    Some(file(roles, &helpers, &tests))
+}
+
+/// The file around the tests: the callers and the helpers the tests use.
+fn file(roles: &[String], helpers: &Helpers, tests: &[TokenStream]) -> TokenStream {
+    let role_fields: Vec<syn::Ident> = roles.iter().map(|r| role_field(r)).collect();
+    let role_docs = roles
+        .iter()
+        .map(|r| format!(" An account granted `{r}` that owns nothing."));
+    let role_sign_ups = roles
+        .iter()
+        .zip(ROLE_CALLERS.iter())
+        .map(|(role, who)| quote!(app.sign_up_as(#who, #role).await));
+    let lists = helpers.lists.get().then(|| {
+        quote! {
+            /// Whether a page (under `envelope`, if any) lists the record whose `key` is `value`.
+            fn lists(page: &Value, envelope: Option<&str>, key: &str, value: &Value) -> bool {
+                let items = envelope.map_or(page, |e| &page[e]);
+                items.as_array().is_some_and(|items| items.iter().any(|item| &item[key] == value))
+            }
+        }
+    });
+    let allowed = helpers.allowed.get().then(|| {
+        quote! {
+            /// An operation with a hand-written handler: the rules let the caller through, so
+            /// whatever the handler answers, it is not a refusal.
+            fn assert_let_through(status: axum::http::StatusCode, denied: u16, what: &str, body: &Value) {
+                let let_through = ![401, 403, denied].contains(&status.as_u16());
+                assert!(let_through, "{what}: refused with {status}: {body}");
+            }
+        }
+    });
+    quote! {
+        //! The authorization matrix: each operation sent anonymously, by the owner of the
+        //! records it touches, by another user and by an account of each role, answers what
+        //! the spec's rules give, and lists show each caller exactly the records they may see.
+        //! Every request gets records of its own, created through the API just before it.
+
+        #[allow(unused_imports)]
+        use serde_json::{json, Value};
+
+        use crate::helpers::TestApp;
+
+        /// The signed-in callers of a matrix test.
+        struct Callers {
+            /// Creates the records; holds the role creating them needs, if any.
+            owner: String,
+            /// An account with the default role that owns nothing.
+            user: String,
+            #(#[doc = #role_docs] #role_fields: String,)*
+        }
+
+        impl Callers {
+            async fn sign_up(app: &TestApp, owner_role: Option<&str>) -> Callers {
+                let owner = match owner_role {
+                    Some(role) => app.sign_up_as("alice", role).await,
+                    None => app.sign_up("alice").await,
+                };
+                Callers {
+                    owner,
+                    user: app.sign_up("bob").await,
+                    #(#role_fields: #role_sign_ups,)*
+                }
+            }
+        }
+
+        /// Creates a record a request needs; answers it without its envelope.
+        async fn create(app: &TestApp, path: &str, token: &str, body: Value, envelope: Option<&str>) -> Value {
+            let (status, created) = app.send("POST", path, Some(token), Some(body)).await;
+            assert!(status.is_success(), "creating a record the test needs, POST {path}: {status} {created}");
+            envelope.map_or(created.clone(), |e| created[e].clone())
+        }
+
+        /// A record's `field` as a path segment.
+        fn param(record: &Value, field: &str) -> String {
+            match &record[field] {
+                Value::String(text) => text.clone(),
+                Value::Null => panic!("no `{field}` in {record}"),
+                other => other.to_string(),
+            }
+        }
+
+        #lists
+        #allowed
+
+        #(#tests)*
+    }
+}
+
+/// Which helpers some test uses (an unused one is a warning in the generated crate).
+#[derive(Default)]
+struct Helpers {
+    lists: Cell<bool>,
+    allowed: Cell<bool>,
+}
+
+fn role_field(role: &str) -> syn::Ident {
+    ident(&crate::ir::names::snake_case(role))
+}
+
+/// Who sends a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Who {
+    Anonymous,
+    Owner,
+    User,
+    /// The account of `roles[i]`.
+    Role(usize),
+}
+
+/// What a matrix cell expects.
+enum Expect {
+    Status(u16),
+    /// A hand-written handler runs: anything but a refusal (401, 403 or the given status).
+    LetThrough(u16),
+}
+
+struct Matrix<'a> {
+    ir: &'a Ir,
+    accounts: &'a Accounts,
+    roles: &'a [String],
+    skipped: &'a [Vec<usize>],
+    helpers: &'a Helpers,
+}
+
+impl Matrix<'_> {
+    /// The test of one operation, when svcc can tell what every caller gets.
+    fn test(&self, rid: ResourceId, op: &Operation) -> Option<TokenStream> {
+        let rule = &op.auth.as_ref()?.value;
+        if !matches!(
+            op.kind,
+            OpKind::Get
+                | OpKind::List
+                | OpKind::Create
+                | OpKind::Update
+                | OpKind::Delete
+                | OpKind::Action
+                | OpKind::Link
+        ) {
+            return None;
+        }
+        let owner_role = self.owner_role(rid);
+        let mut seeder = Seeder::new(self, owner_role);
+        let mut cells = Vec::new();
+        for who in self.everyone() {
+            cells.push(seeder.cell(rid, op, rule, who)?);
+        }
+        let resource = self.ir.resource(rid);
+        let test = format_ident!("{}_{}", resource.name, op.name);
+        let owner_role =
+            match owner_role.filter(|r| Some(*r) != self.accounts.default_role.as_deref()) {
+                Some(role) => quote!(Some(#role)),
+                None => quote!(None),
+            };
+        Some(quote! {
+            #[tokio::test]
+            async fn #test() {
+                let app = TestApp::spawn().await;
+                let callers = Callers::sign_up(&app, #owner_role).await;
+                #(#cells)*
+            }
+        })
+    }
+
+    fn everyone(&self) -> Vec<Who> {
+        let mut all = vec![Who::Anonymous, Who::Owner, Who::User];
+        all.extend((0..self.roles.len()).map(Who::Role));
+        all
+    }
+
+    /// The owner's role: the default when the owner can then create a record of `rid`,
+    /// else the first role that can.
+    fn owner_role(&self, rid: ResourceId) -> Option<&str> {
+        let default = self.accounts.default_role.as_deref();
+        std::iter::once(default)
+            .chain(self.roles.iter().map(|r| Some(r.as_str())))
+            .find(|role| {
+                let mut seeder = Seeder::new(self, *role);
+                seeder
+                    .record(rid, Who::Owner, 0)
+                    .is_some_and(|node| node.creator == Who::Owner)
+            })
+            .unwrap_or(default)
+    }
+}
+
+/// A record a request needs (or the one a create makes), as far as the rules care.
+struct Node {
+    var: syn::Ident,
+    creator: Who,
+    /// Parent and reference fields, with the records they point at.
+    refs: Vec<(usize, Node)>,
+    /// Fields the create filled with its caller.
+    caller_fields: Vec<usize>,
+    /// The values the create sent, by field.
+    values: Vec<(usize, TokenStream)>,
+}
+
+impl Node {
+    /// Whether the record's `steps` lead to `who`; `None` through a collection.
+    fn leads_to(&self, steps: &[Step], who: Who) -> Option<bool> {
+        match steps {
+            [] | [Step::Collection(_), ..] => None,
+            [Step::Field { field, .. }] => {
+                Some(self.creator == who && self.caller_fields.contains(field))
+            }
+            [Step::Field { field, .. }, rest @ ..] => {
+                match self.refs.iter().find(|(f, _)| f == field) {
+                    Some((_, node)) => node.leads_to(rest, who),
+                    None => Some(false),
+                }
+            }
+        }
+    }
+}
+
+/// What a create sends: its path, body and the records they name.
+struct Prepared {
+    path: PathExpr,
+    body: TokenStream,
+    refs: Vec<(usize, Node)>,
+    values: Vec<(usize, TokenStream)>,
+}
+
+/// Writes the statements that create records, numbering their variables and the unique
+/// values they carry.
+struct Seeder<'m> {
+    ir: &'m Ir,
+    matrix: &'m Matrix<'m>,
+    owner_role: Option<&'m str>,
+    statements: Vec<TokenStream>,
+    /// Variable names taken in the current cell.
+    names: Vec<String>,
+    /// Numbers the distinct values of the whole test.
+    count: usize,
+}
+
+impl<'m> Seeder<'m> {
+    fn new(matrix: &'m Matrix<'m>, owner_role: Option<&'m str>) -> Self {
+        Seeder {
+            ir: matrix.ir,
+            matrix,
+            owner_role,
+            statements: Vec::new(),
+            names: Vec::new(),
+            count: 0,
+        }
+    }
+
+    fn role(&self, who: Who) -> Option<&str> {
+        match who {
+            Who::Anonymous => None,
+            Who::Owner => self.owner_role,
+            Who::User => self.matrix.accounts.default_role.as_deref(),
+            Who::Role(i) => Some(self.matrix.roles[i].as_str()),
+        }
+    }
+
+    fn token(&self, who: Who) -> TokenStream {
+        match who {
+            Who::Anonymous => quote!(None),
+            Who::Owner => quote!(Some(callers.owner.as_str())),
+            Who::User => quote!(Some(callers.user.as_str())),
+            Who::Role(i) => {
+                let field = role_field(&self.matrix.roles[i]);
+                quote!(Some(callers.#field.as_str()))
+            }
+        }
+    }
+
+    fn creator_token(&self, who: Who) -> TokenStream {
+        match who {
+            Who::Owner => quote!(&callers.owner),
+            Who::User => quote!(&callers.user),
+            Who::Role(i) => {
+                let field = role_field(&self.matrix.roles[i]);
+                quote!(&callers.#field)
+            }
+            Who::Anonymous => quote!(""),
+        }
+    }
+
+    fn label(&self, who: Who) -> String {
+        match who {
+            Who::Anonymous => "an anonymous caller".into(),
+            Who::Owner => "the owner".into(),
+            Who::User => "another user".into(),
+            Who::Role(i) => format!("another account with role `{}`", self.matrix.roles[i]),
+        }
+    }
+
+    /// Whether `rule` lets `who` act on `record` (a record's rule needs one).
+    fn passes(&self, rule: &AuthRule, who: Who, record: Option<&Node>) -> Option<bool> {
+        let signed_in = who != Who::Anonymous;
+        let role = self.role(who);
+        decide(rule, &|leaf| match leaf {
+            AuthRule::Public => Some(true),
+            AuthRule::Authenticated => Some(signed_in),
+            AuthRule::Role(r) => Some(signed_in && role == Some(r.as_str())),
+            AuthRule::Owner(path) if signed_in => record?.leads_to(&path.steps, who),
+            AuthRule::Owner(_) | AuthRule::ApiKey(_) => Some(false),
+            _ => None,
+        })
+    }
+
+    /// One cell: fresh records, the request as `who`, and the check of its answer.
+    fn cell(
+        &mut self,
+        rid: ResourceId,
+        op: &Operation,
+        rule: &AuthRule,
+        who: Who,
+    ) -> Option<TokenStream> {
+        self.statements.clear();
+        self.names.clear();
+        let ir = self.ir;
+        let resource = ir.resource(rid);
+        let entity = ir.entity(resource.entity);
+        let method = op.method.as_str();
+        let token = self.token(who);
+        let label = self.label(who);
+        let (path, body, record, listing) = match op.kind {
+            OpKind::Create => {
+                let prepared = self.prepare(rid, op, Who::Owner, 0)?;
+                let new = Node {
+                    var: format_ident!("created"),
+                    creator: who,
+                    refs: prepared.refs,
+                    caller_fields: caller_fields(entity, op),
+                    values: Vec::new(),
+                };
+                (prepared.path, Some(prepared.body), Some(new), None)
+            }
+            OpKind::List => {
+                // A record of the owner's to look for in the page, when the answer is one.
+                let mark = (self.statements.len(), self.names.len());
+                let node = self.record(rid, Who::Owner, 0);
+                let expect = expectation(op, rule, who, self.passes(rule, who, node.as_ref())?)?;
+                let listable = matches!(expect, Expect::Status(200))
+                    && op.list.as_ref().is_some_and(|l| l.scope.is_none())
+                    && op.pluck.is_none()
+                    && shows(ir, rid, op, resource.key);
+                match node.as_ref().filter(|_| listable) {
+                    Some(n) => {
+                        let key = types::json_name(ir, &entity.fields[resource.key]);
+                        let var = &n.var;
+                        let envelope =
+                            option_str(op.envelope.as_ref().or(resource.list_envelope.as_ref()));
+                        let path = self.path(&op.path, &bindings(ir, rid, n))?;
+                        let listing =
+                            quote!(let listed = lists(&body, #envelope, #key, &#var[#key]););
+                        (path, None, node, Some(listing))
+                    }
+                    None => {
+                        // Only the parents the path names.
+                        self.statements.truncate(mark.0);
+                        self.names.truncate(mark.1);
+                        let mut parents = Vec::new();
+                        for (field, parent) in &resource.parents {
+                            parents.push(self.parent(entity, *field, *parent, Who::Owner, 0)?.1);
+                        }
+                        (self.path(&op.path, &parents)?, None, node, None)
+                    }
+                }
+            }
+            _ => {
+                let node = self.record(rid, Who::Owner, 0)?;
+                let bindings = bindings(ir, rid, &node);
+                let path = self.path(&op.path, &bindings)?;
+                let body = match op.kind {
+                    OpKind::Update => Some(self.update_body(entity, op, &node)?),
+                    _ => None,
+                };
+                (path, body, Some(node), None)
+            }
+        };
+        let passes = self.passes(rule, who, record.as_ref())?;
+        let expect = expectation(op, rule, who, passes)?;
+        let body = match body {
+            Some(b) => quote!(Some(#b)),
+            None => quote!(None),
+        };
+        let what = format!("{method} {{path}} as {label}");
+        let check = match expect {
+            Expect::Status(status) => {
+                let message = format!("{what}: {{body}}");
+                let status = proc_macro2::Literal::u16_unsuffixed(status);
+                quote!(assert_eq!(status, #status, #message);)
+            }
+            Expect::LetThrough(denied) => {
+                self.matrix.helpers.allowed.set(true);
+                let denied = proc_macro2::Literal::u16_unsuffixed(denied);
+                quote!(assert_let_through(status, #denied, &format!(#what), &body);)
+            }
+        };
+        let visible = listing
+            .filter(|_| matches!(expect, Expect::Status(200)))
+            .map(|lists| {
+                self.matrix.helpers.lists.set(true);
+                if passes {
+                    let message = format!("{what} does not list the record: {{body}}");
+                    quote!(#lists assert!(listed, #message);)
+                } else {
+                    let message = format!("{what} lists a record they may not see: {{body}}");
+                    quote!(#lists let hidden = !listed; assert!(hidden, #message);)
+                }
+            });
+        let statements = &self.statements;
+        let (path_let, path_arg) = path.bind();
+        Some(quote! {
+            {
+                #(#statements)*
+                #path_let
+                let (status, body) = app.send(#method, #path_arg, #token, #body).await;
+                #check
+                #visible
+            }
+        })
+    }
+
+    /// A new record of `rid` created by `who` when its rule lets them, else by the first
+    /// role that may; `None` when nobody can or svcc cannot fill its create in.
+    fn record(&mut self, rid: ResourceId, who: Who, depth: usize) -> Option<Node> {
+        let (creating, op) = creator_of(self.ir, rid, self.matrix.skipped)?;
+        let rule = &op.auth.as_ref()?.value;
+        let entity = self.ir.entity(self.ir.resource(creating).entity);
+        let mut candidates = vec![who];
+        candidates.extend((0..self.matrix.roles.len()).map(Who::Role));
+        for creator in candidates {
+            let (mark, names, count) = (self.statements.len(), self.names.len(), self.count);
+            if let Some(prepared) = self.prepare(creating, op, creator, depth) {
+                let node = Node {
+                    var: self.name(&crate::ir::names::snake_case(&entity.name)),
+                    creator,
+                    refs: prepared.refs,
+                    caller_fields: caller_fields(entity, op),
+                    values: prepared.values,
+                };
+                let key = self.ir.resource(rid).key;
+                if self.passes(rule, creator, Some(&node)) == Some(true)
+                    && shows(self.ir, creating, op, key)
+                {
+                    let var = &node.var;
+                    let path = prepared.path.argument();
+                    let body = prepared.body;
+                    let token = self.creator_token(creator);
+                    let envelope = option_str(self.ir.resource(creating).envelope.as_ref());
+                    self.statements.push(quote! {
+                        let #var = create(&app, #path, #token, #body, #envelope).await;
+                    });
+                    return Some(node);
+                }
+            }
+            self.statements.truncate(mark);
+            self.names.truncate(names);
+            self.count = count;
+        }
+        None
+    }
+
+    /// The parents, references, body and path of a create of `rid` by `who`.
+    fn prepare(
+        &mut self,
+        rid: ResourceId,
+        op: &Operation,
+        who: Who,
+        depth: usize,
+    ) -> Option<Prepared> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        let ir = self.ir;
+        let resource = ir.resource(rid);
+        let entity = ir.entity(resource.entity);
+        let mut refs = Vec::new();
+        let mut bindings = Vec::new();
+        // Parents by the same caller when they may, so the record hangs under their own.
+        for (field, parent) in &resource.parents {
+            let (node, binding) = self.parent(entity, *field, *parent, who, depth + 1)?;
+            bindings.push(binding);
+            refs.push((*field, node));
+        }
+        let mut values = Vec::new();
+        for &i in op.writable_fields() {
+            let f = &entity.fields[i];
+            if let FieldType::Ref(target) = &f.ty {
+                if !needs_value(f) {
+                    continue;
+                }
+                let target_resource = resource_of(ir, *target, self.matrix.skipped)?;
+                let node = self.record(target_resource, who, depth + 1)?;
+                let target_entity = ir.entity(*target);
+                let pk = *target_entity.primary_key.first()?;
+                let (creating, create) = creator_of(ir, target_resource, self.matrix.skipped)?;
+                if target_entity.primary_key.len() != 1 || !shows(ir, creating, create, pk) {
+                    return None;
+                }
+                let key = types::json_name(ir, &target_entity.fields[pk]);
+                let var = &node.var;
+                values.push((i, quote!(#var[#key])));
+                refs.push((i, node));
+            } else {
+                match self.value(entity, i) {
+                    Some(v) => values.push((i, v)),
+                    None if needs_value(f) => return None,
+                    None => {}
+                }
+            }
+        }
+        let entries = values.iter().map(|(i, v)| {
+            let name = types::json_name(ir, &entity.fields[*i]);
+            quote!(#name: #v)
+        });
+        Some(Prepared {
+            path: self.path(&op.path, &bindings)?,
+            body: quote!(json!({ #(#entries),* })),
+            refs,
+            values,
+        })
+    }
+
+    /// A new parent record, and the path parameter naming it.
+    fn parent(
+        &mut self,
+        entity: &Entity,
+        field: usize,
+        parent: ResourceId,
+        who: Who,
+        depth: usize,
+    ) -> Option<(Node, Binding)> {
+        let node = self.record(parent, who, depth)?;
+        let pr = self.ir.resource(parent);
+        let binding = Binding {
+            param: entity.fields[field].name.clone(),
+            var: node.var.clone(),
+            key: types::json_name(self.ir, &self.ir.entity(pr.entity).fields[pr.key]),
+        };
+        Some((node, binding))
+    }
+
+    /// A variable name for a record of this test's cell: the entity's, numbered when
+    /// taken.
+    fn name(&mut self, base: &str) -> syn::Ident {
+        let mut name = base.to_string();
+        let mut n = 1;
+        while self.names.contains(&name) {
+            n += 1;
+            name = format!("{base}_{n}");
+        }
+        self.names.push(name.clone());
+        ident(&name)
+    }
+
+    /// `op_path` under the base path with each `{param}` bound: the key of a parent named
+    /// like it, or else the record's own key. Each key is read into a variable first.
+    fn path(&mut self, op_path: &str, bindings: &[Binding]) -> Option<PathExpr> {
+        let base = self.ir.service.base_path.trim_end_matches('/');
+        let mut format = String::from(base);
+        let mut bound = false;
+        for segment in op_path.split('/').filter(|s| !s.is_empty()) {
+            format.push('/');
+            let Some(name) = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) else {
+                format.push_str(segment);
+                continue;
+            };
+            let binding = bindings
+                .iter()
+                .find(|b| b.param == name)
+                .or_else(|| bindings.iter().find(|b| b.param.is_empty()))?;
+            let (var, key) = (&binding.var, &binding.key);
+            let local = format!("{var}_{}", crate::ir::names::snake_case(key));
+            if !self.names.contains(&local) {
+                self.names.push(local.clone());
+                let local = ident(&local);
+                self.statements
+                    .push(quote!(let #local = param(&#var, #key);));
+            }
+            format.push_str(&format!("{{{local}}}"));
+            bound = true;
+        }
+        Some(PathExpr { format, bound })
+    }
+
+    /// An update body: the values the record was created with, others sampled.
+    fn update_body(&mut self, entity: &Entity, op: &Operation, node: &Node) -> Option<TokenStream> {
+        let mut entries = Vec::new();
+        for &i in op.writable_fields() {
+            let f = &entity.fields[i];
+            let name = types::json_name(self.ir, f);
+            let value = match node.values.iter().find(|(field, _)| *field == i) {
+                Some((_, v)) => Some(v.clone()),
+                None if matches!(f.ty, FieldType::Ref(_)) => None,
+                None => self.value(entity, i),
+            };
+            match value {
+                Some(v) => entries.push(quote!(#name: #v)),
+                None if needs_value(f) && !op.partial => return None,
+                None => {}
+            }
+        }
+        Some(quote!(json!({ #(#entries),* })))
+    }
+
+    /// A valid value for `f`, distinct from every other this test sends where that matters
+    /// (text and e-mail fields, which unique indexes may cover).
+    fn value(&mut self, entity: &Entity, field: usize) -> Option<TokenStream> {
+        let f = &entity.fields[field];
+        let value = sample(self.ir, f)?;
+        let n = self.next();
+        let distinct = match types::storage_type(self.ir, &f.ty) {
+            FieldType::Email => Some(json!(format!("sample{n}@example.com"))),
+            FieldType::String | FieldType::Text => value
+                .as_str()
+                .and_then(|text| distinct_text(f, text, n))
+                .map(|text| json!(text)),
+            _ => None,
+        };
+        match distinct {
+            Some(v) => Some(json_inner(&v)),
+            None if unique(entity, field) || is_email(self.ir, f) => None,
+            None => Some(json_inner(&value)),
+        }
+    }
+
+    fn next(&mut self) -> usize {
+        self.count += 1;
+        self.count
+    }
+}
+
+/// What the rules make of `who` sending `op`, given whether they pass.
+fn expectation(op: &Operation, rule: &AuthRule, who: Who, passes: bool) -> Option<Expect> {
+    if !passes && who == Who::Anonymous {
+        return Some(Expect::Status(401));
+    }
+    let caller_only = authz::caller_only(rule).ok()?.is_some();
+    Some(match (op.kind, passes) {
+        (OpKind::Get | OpKind::List, true) => Expect::Status(200),
+        (OpKind::Action, true) => Expect::LetThrough(op.deny_status),
+        (_, true) => Expect::Status(op.status),
+        // Ownership narrows a list instead of refusing it.
+        (OpKind::List, false) if !caller_only => Expect::Status(200),
+        (OpKind::List, false) => Expect::Status(403),
+        // A nested create checks ownership on its parent, which the caller may not see.
+        (OpKind::Create, false) if !caller_only => Expect::Status(404),
+        (OpKind::Create, false) => Expect::Status(403),
+        (_, false) => Expect::Status(op.deny_status),
+    })
+}
+
+/// The resource whose create makes records for `rid`: its own, or another resource's of
+/// the same entity (a flat view of nested records has none).
+fn creator_of<'a>(
+    ir: &'a Ir,
+    rid: ResourceId,
+    skipped: &[Vec<usize>],
+) -> Option<(ResourceId, &'a Operation)> {
+    let entity = ir.resource(rid).entity;
+    let own = create_op(ir, rid, skipped).map(|op| (rid, op));
+    own.or_else(|| {
+        let other = resource_of(ir, entity, skipped)?;
+        Some((other, create_op(ir, other, skipped)?))
+    })
+}
+
+/// The first resource of `entity` with a create svcc can fill in.
+fn resource_of(ir: &Ir, entity: crate::ir::EntityId, skipped: &[Vec<usize>]) -> Option<ResourceId> {
+    (0..ir.resources.len())
+        .map(|i| ResourceId(crate::ir::id32(i)))
+        .find(|rid| ir.resource(*rid).entity == entity && create_op(ir, *rid, skipped).is_some())
+}
+
+fn create_op<'a>(ir: &'a Ir, rid: ResourceId, skipped: &[Vec<usize>]) -> Option<&'a Operation> {
+    let index = rid.index();
+    let resource = ir.resource(rid);
+    resource
+        .operations
+        .iter()
+        .enumerate()
+        .filter(|(n, _)| !skipped.get(index).is_some_and(|s| s.contains(n)))
+        .map(|(_, op)| op)
+        .find(|op| op.kind == OpKind::Create && !resource.singleton && op.auth.is_some())
+}
+
+/// Fields a create fills with its caller: `set { f = auth.user }` and caller defaults.
+fn caller_fields(entity: &Entity, op: &Operation) -> Vec<usize> {
+    op.set
+        .iter()
+        .filter(|(_, e)| matches!(e, Expr::Caller(steps) if steps.is_empty()))
+        .map(|(f, _)| *f)
+        .chain(
+            entity
+                .fields
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| f.auto.is_some())
+                .map(|(i, _)| i),
+        )
+        .collect()
+}
+
+/// Whether `op` answers with the stored field `field`.
+fn shows(ir: &Ir, rid: ResourceId, op: &Operation, field: usize) -> bool {
+    let entity = ir.entity(ir.resource(rid).entity);
+    match view::shape_of(ir, rid, op) {
+        Shape::Record => !types::hidden(entity, field, &entity.fields[field]),
+        Shape::View(v) => view::items(ir, rid, v)
+            .iter()
+            .any(|item| matches!(item, Item::Stored(i) if *i == field)),
+    }
+}
+
+/// Whether a unique constraint covers the field, so two records may not share its value.
+fn unique(entity: &Entity, field: usize) -> bool {
+    entity.fields[field].flags.unique
+        || entity
+            .indexes
+            .iter()
+            .any(|ix| ix.unique && ix.columns.contains(&field))
+}
+
+/// `text` made distinct by `n`, still fitting the field's length and pattern.
+fn distinct_text(f: &Field, text: &str, n: usize) -> Option<String> {
+    let letters: String = {
+        let mut n = n;
+        let mut out = Vec::new();
+        loop {
+            out.push(char::from(b'a' + u8::try_from(n % 26).ok()?));
+            n /= 26;
+            if n == 0 {
+                break;
+            }
+        }
+        out.into_iter().rev().collect()
+    };
+    let suffixes = [
+        n.to_string(),
+        format!("-{n}"),
+        letters.clone(),
+        letters.to_uppercase(),
+    ];
+    suffixes.iter().find_map(|suffix| {
+        let max = f
+            .length
+            .and_then(|b| b.max)
+            .map_or(usize::MAX, |m| usize::try_from(m).unwrap_or(usize::MAX));
+        let keep = max
+            .saturating_sub(suffix.chars().count())
+            .min(text.chars().count());
+        let candidate: String = text.chars().take(keep).chain(suffix.chars()).collect();
+        text_fits(f, &candidate).then_some(candidate)
+    })
+}
+
+/// A path parameter's value: the key of the record in `var`.
+struct Binding {
+    /// The parameter's name; empty for the record's own key.
+    param: String,
+    var: syn::Ident,
+    key: String,
+}
+
+/// The path parameters of a record: its parents' keys and its own.
+fn bindings(ir: &Ir, rid: ResourceId, node: &Node) -> Vec<Binding> {
+    let resource = ir.resource(rid);
+    let entity = ir.entity(resource.entity);
+    let mut bindings: Vec<Binding> = resource
+        .parents
+        .iter()
+        .filter_map(|(field, parent)| {
+            let (_, parent_node) = node.refs.iter().find(|(f, _)| f == field)?;
+            let pr = ir.resource(*parent);
+            Some(Binding {
+                param: entity.fields[*field].name.clone(),
+                var: parent_node.var.clone(),
+                key: types::json_name(ir, &ir.entity(pr.entity).fields[pr.key]),
+            })
+        })
+        .collect();
+    bindings.push(Binding {
+        param: String::new(),
+        var: node.var.clone(),
+        key: types::json_name(ir, &entity.fields[resource.key]),
+    });
+    bindings
+}
+
+/// A request path: a literal, or a `format!` of the key variables.
+struct PathExpr {
+    format: String,
+    bound: bool,
+}
+
+impl PathExpr {
+    /// `let path = ...;` and the argument that passes it as a `&str`.
+    fn bind(&self) -> (TokenStream, TokenStream) {
+        let format = &self.format;
+        if self.bound {
+            (quote!(let path = format!(#format);), quote!(&path))
+        } else {
+            (quote!(let path = #format;), quote!(path))
+        }
+    }
+
+    /// The path as a `&str` argument.
+    fn argument(&self) -> TokenStream {
+        let format = &self.format;
+        if self.bound {
+            quote!(&format!(#format))
+        } else {
+            quote!(#format)
+        }
+    }
+}
+
+fn option_str(value: Option<&String>) -> TokenStream {
+    match value {
+        Some(v) => quote!(Some(#v)),
+        None => quote!(None),
+    }
+}
