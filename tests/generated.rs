@@ -379,12 +379,14 @@ fn stop_with_requests_in_flight(spec: &str, service: Service) {
     let body = body.to_string();
     let port = service.port;
     let started = std::sync::Arc::new(std::sync::Barrier::new(5));
+    // Each request sends half its body, then the rest once SIGTERM has been sent.
     let requests: Vec<_> = (0..4)
         .map(|_| {
             let (body, started) = (body.clone(), started.clone());
             std::thread::spawn(move || {
                 started.wait();
-                let response = http::send(port, "POST", path, Some(&body), None);
+                let response =
+                    http::send_slowly(port, "POST", path, &body, Duration::from_millis(500));
                 (response, Instant::now())
             })
         })

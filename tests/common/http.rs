@@ -59,6 +59,45 @@ pub fn send_from(
     let mut stream = TcpStream::connect(("127.0.0.1", port))?;
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;
     let payload = body.unwrap_or("");
+    write!(stream, "{}", head(method, path, body, auth, client, extra))?;
+    // A server may answer (413) and close before a large body is sent: keep what it said.
+    let written = stream.write_all(payload.as_bytes());
+    read_response(stream, written)
+}
+
+/// Sends one request whose body arrives in two halves, `pause` apart: the request is in
+/// flight, waiting for the rest of its body, for that long.
+pub fn send_slowly(
+    port: u16,
+    method: &str,
+    path: &str,
+    body: &str,
+    pause: Duration,
+) -> std::io::Result<Response> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    let (first, rest) = body.split_at(body.len() / 2);
+    write!(
+        stream,
+        "{}",
+        head(method, path, Some(body), None, "10.255.0.1", &[])
+    )?;
+    stream.write_all(first.as_bytes())?;
+    stream.flush()?;
+    std::thread::sleep(pause);
+    let written = stream.write_all(rest.as_bytes());
+    read_response(stream, written)
+}
+
+/// The request line and headers, ending with the blank line.
+fn head(
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+    auth: Option<(&str, &str)>,
+    client: &str,
+    extra: &[(&str, &str)],
+) -> String {
     let authorization = auth
         .map(|(scheme, token)| format!("Authorization: {scheme} {token}\r\n"))
         .unwrap_or_default();
@@ -68,13 +107,14 @@ pub fn send_from(
     } else {
         ""
     };
-    write!(
-        stream,
+    format!(
         "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nX-Forwarded-For: {client}\r\n{content}{authorization}{extra}Content-Length: {}\r\n\r\n",
-        payload.len()
-    )?;
-    // A server may answer (413) and close before a large body is sent: keep what it said.
-    let written = stream.write_all(payload.as_bytes());
+        body.map_or(0, str::len)
+    )
+}
+
+/// Reads the whole response; a failed write of the body only matters when nothing came back.
+fn read_response(mut stream: TcpStream, written: std::io::Result<()>) -> std::io::Result<Response> {
     let mut raw = Vec::new();
     let read = stream.read_to_end(&mut raw);
     if raw.is_empty() {

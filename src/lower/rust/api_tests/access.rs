@@ -33,7 +33,7 @@ pub fn access_rs(
 ) -> Option<TokenStream> {
     let roles = &accounts.other_roles[..accounts.other_roles.len().min(ROLE_CALLERS.len())];
     let helpers = Helpers::default();
-    let mut tests = Vec::new();
+    let mut cases = Vec::new();
     for (i, resource) in ir.resources.iter().enumerate() {
         let rid = ResourceId(crate::ir::id32(i));
         let identity = ir.auth.as_ref().map(|a| a.identity);
@@ -52,15 +52,18 @@ pub fn access_rs(
                 skipped,
                 helpers: &helpers,
             };
-            tests.extend(matrix.test(rid, op));
+            cases.extend(matrix.case(rid, op));
         }
     }
-    if tests.is_empty() {
+    if cases.is_empty() {
         return None;
     }
-    if !roles.is_empty() {
+    let owner_roles = cases.iter().any(|c| c.owner_role.is_some());
+    helpers.owner_roles.set(owner_roles);
+    if !roles.is_empty() || owner_roles {
         uses.sign_up_as.set(true);
     }
+    let tests: Vec<TokenStream> = cases.iter().map(|c| c.render(owner_roles)).collect();
     Some(file(roles, &helpers, &tests))
 }
 
@@ -74,6 +77,29 @@ fn file(roles: &[String], helpers: &Helpers, tests: &[TokenStream]) -> TokenStre
         .iter()
         .zip(ROLE_CALLERS.iter())
         .map(|(role, who)| quote!(app.sign_up_as(#who, #role).await));
+    // The owner signs up with a role only where some resource's create needs one.
+    let (owner_param, owner) = if helpers.owner_roles.get() {
+        (
+            quote!(owner_role: Option<&str>),
+            quote! {
+                match owner_role {
+                    Some(role) => app.sign_up_as("alice", role).await,
+                    None => app.sign_up("alice").await,
+                }
+            },
+        )
+    } else {
+        (quote!(), quote!(app.sign_up("alice").await))
+    };
+    let sign_up = quote! {
+        async fn sign_up(app: &TestApp, #owner_param) -> Callers {
+            Callers {
+                owner: #owner,
+                user: app.sign_up("bob").await,
+                #(#role_fields: #role_sign_ups,)*
+            }
+        }
+    };
     let lists = helpers.lists.get().then(|| {
         quote! {
             /// Whether a page (under `envelope`, if any) lists the record whose `key` is `value`.
@@ -114,17 +140,7 @@ fn file(roles: &[String], helpers: &Helpers, tests: &[TokenStream]) -> TokenStre
         }
 
         impl Callers {
-            async fn sign_up(app: &TestApp, owner_role: Option<&str>) -> Callers {
-                let owner = match owner_role {
-                    Some(role) => app.sign_up_as("alice", role).await,
-                    None => app.sign_up("alice").await,
-                };
-                Callers {
-                    owner,
-                    user: app.sign_up("bob").await,
-                    #(#role_fields: #role_sign_ups,)*
-                }
-            }
+            #sign_up
         }
 
         /// Creates a record a request needs; answers it without its envelope.
@@ -153,6 +169,8 @@ fn file(roles: &[String], helpers: &Helpers, tests: &[TokenStream]) -> TokenStre
 /// Which helpers some test uses (an unused one is a warning in the generated crate).
 #[derive(Default)]
 struct Helpers {
+    /// Some test's owner holds a role other than the default.
+    owner_roles: Cell<bool>,
     lists: Cell<bool>,
     allowed: Cell<bool>,
 }
@@ -188,7 +206,7 @@ struct Matrix<'a> {
 
 impl Matrix<'_> {
     /// The test of one operation, when svcc can tell what every caller gets.
-    fn test(&self, rid: ResourceId, op: &Operation) -> Option<TokenStream> {
+    fn case(&self, rid: ResourceId, op: &Operation) -> Option<Case> {
         let rule = &op.auth.as_ref()?.value;
         if !matches!(
             op.kind,
@@ -209,19 +227,12 @@ impl Matrix<'_> {
             cells.push(seeder.cell(rid, op, rule, who)?);
         }
         let resource = self.ir.resource(rid);
-        let test = format_ident!("{}_{}", resource.name, op.name);
-        let owner_role =
-            match owner_role.filter(|r| Some(*r) != self.accounts.default_role.as_deref()) {
-                Some(role) => quote!(Some(#role)),
-                None => quote!(None),
-            };
-        Some(quote! {
-            #[tokio::test]
-            async fn #test() {
-                let app = TestApp::spawn().await;
-                let callers = Callers::sign_up(&app, #owner_role).await;
-                #(#cells)*
-            }
+        Some(Case {
+            name: format_ident!("{}_{}", resource.name, op.name),
+            owner_role: owner_role
+                .filter(|r| Some(*r) != self.accounts.default_role.as_deref())
+                .map(str::to_string),
+            cells,
         })
     }
 
@@ -244,6 +255,34 @@ impl Matrix<'_> {
                     .is_some_and(|node| node.creator == Who::Owner)
             })
             .unwrap_or(default)
+    }
+}
+
+/// The matrix of one operation.
+struct Case {
+    name: syn::Ident,
+    /// The owner's role, when not the default.
+    owner_role: Option<String>,
+    cells: Vec<TokenStream>,
+}
+
+impl Case {
+    /// The test; `owner_roles` when `Callers::sign_up` takes the owner's role.
+    fn render(&self, owner_roles: bool) -> TokenStream {
+        let name = &self.name;
+        let cells = &self.cells;
+        let owner_role = owner_roles.then(|| match &self.owner_role {
+            Some(role) => quote!(, Some(#role)),
+            None => quote!(, None),
+        });
+        quote! {
+            #[tokio::test]
+            async fn #name() {
+                let app = TestApp::spawn().await;
+                let callers = Callers::sign_up(&app #owner_role).await;
+                #(#cells)*
+            }
+        }
     }
 }
 
