@@ -8,12 +8,22 @@ use std::process::ExitCode;
 use svcc::lower::sql::Dialect;
 use svcc::lower::{Output, Owner, sql};
 
-use super::{compile_reporting, renderer};
+use super::{compile_reporting, renderer, stamp};
 
 pub(super) fn run(spec: &Path, out_dir: &Path, check: bool) -> io::Result<ExitCode> {
     let Some(c) = compile_reporting(spec)? else {
         return Ok(ExitCode::FAILURE);
     };
+    let key = stamp::key(&c.sources)?;
+    if stamp::is_current(out_dir, key) {
+        let state = if check {
+            "matches the spec"
+        } else {
+            "is up to date"
+        };
+        eprintln!("{} {state}", out_dir.display());
+        return Ok(ExitCode::SUCCESS);
+    }
     let previous = read_snapshot(out_dir)?;
     let existing = existing_versions(out_dir)?;
     let spec_name = c
@@ -45,6 +55,7 @@ pub(super) fn run(spec: &Path, out_dir: &Path, check: bool) -> io::Result<ExitCo
         return drift(out_dir, &output);
     }
     let written = write(out_dir, &output)?;
+    stamp::write(out_dir, key, &output);
     if written.is_empty() {
         eprintln!("{} is up to date", out_dir.display());
     } else {

@@ -4,6 +4,7 @@ mod build;
 mod fmt;
 mod init;
 mod run;
+mod stamp;
 
 use std::io::{self, IsTerminal as _};
 use std::path::{Path, PathBuf};

@@ -37,7 +37,7 @@ ENTRYPOINT [\"/usr/local/bin/{binary}\"]
 }
 
 pub fn dockerignore(header: &str) -> String {
-    format!("# {header}\ntarget/\n*.db\n*.db-shm\n*.db-wal\n.env\n")
+    format!("# {header}\ntarget/\n.svcc/\n*.db\n*.db-shm\n*.db-wal\n.env\n")
 }
 
 /// A variable the Deployment takes from the service's Secret; `optional` ones may be absent.

@@ -185,7 +185,7 @@ pub fn lower(ir: &Ir, spec: &str) -> Result<Built, Vec<Diagnostic>> {
     out.insert(
         ".gitignore".to_string(),
         generated(format!(
-            "# {}\n/target\n*.db\n*.db-shm\n*.db-wal\n",
+            "# {}\n/target\n/.svcc\n*.db\n*.db-shm\n*.db-wal\n",
             file::header_text(spec)
         )),
     );
