@@ -4,9 +4,9 @@
 
 use proc_macro2::TokenStream;
 
-/// A formatted Rust file, or the unformatted tokens and the parse error.
-pub fn render(path: &str, spec: &str, tokens: TokenStream) -> Result<String, String> {
-    let file: syn::File = syn::parse2(tokens.clone()).map_err(|e| {
+/// A formatted Rust file from the text of its tokens, or that text and the parse error.
+pub fn render(path: &str, spec: &str, tokens: &str) -> Result<String, String> {
+    let file: syn::File = syn::parse_file(tokens).map_err(|e| {
         format!("internal error: generated `{path}` does not parse ({e}):\n{tokens}")
     })?;
     Ok(format!(

@@ -38,10 +38,19 @@ use crate::ir::{Ir, ResourceId, names};
 /// Every file of the crate except the migrations, keyed by path, and warnings about
 /// operations it could not generate.
 pub fn lower(ir: &Ir, spec: &str) -> Result<Built, Vec<Diagnostic>> {
+    std::thread::scope(|scope| lower_printing_aside(ir, spec, scope))
+}
+
+/// `lower`, with a second thread printing each module while the next one is built.
+fn lower_printing_aside<'scope>(
+    ir: &Ir,
+    spec: &'scope str,
+    scope: &'scope std::thread::Scope<'scope, '_>,
+) -> Result<Built, Vec<Diagnostic>> {
     let crate_name = names::snake_case(&ir.service.name);
     let mut repos = Vec::new();
     let mut warnings = Vec::new();
-    let mut modules = Rendered::new(spec);
+    let mut modules = Rendered::new(spec, scope);
     let mut user_files: Vec<(String, TokenStream)> = Vec::new();
     let mut http_modules = Vec::new();
     let mut service_modules = Vec::new();
@@ -152,9 +161,7 @@ pub fn lower(ir: &Ir, spec: &str) -> Result<Built, Vec<Diagnostic>> {
             runtime::handlers_mod_rs(&handler_modules),
         ));
     }
-    let Rendered {
-        mut out, failures, ..
-    } = modules;
+    let (mut out, failures) = modules.finish();
     let mut errors = Vec::new();
     let mut internal = |message: String| {
         errors.push(
@@ -200,29 +207,46 @@ pub fn lower(ir: &Ir, spec: &str) -> Result<Built, Vec<Diagnostic>> {
 }
 
 /// Generated modules, printed as soon as they are built: only one module's token tree is
-/// alive at a time, which keeps memory flat on large specs.
-struct Rendered<'a> {
-    spec: &'a str,
-    out: Output,
-    failures: Vec<String>,
+/// alive at a time, which keeps memory flat on large specs. Token trees cannot cross
+/// threads, so this thread turns each into text and a printer thread parses and formats
+/// it (most of the printing cost) while the next module is built.
+struct Rendered<'scope> {
+    modules: std::sync::mpsc::Sender<(String, String)>,
+    printer: std::thread::ScopedJoinHandle<'scope, (Output, Vec<String>)>,
 }
 
-impl<'a> Rendered<'a> {
-    fn new(spec: &'a str) -> Self {
-        Rendered {
-            spec,
-            out: Output::new(),
-            failures: Vec::new(),
-        }
+impl<'scope> Rendered<'scope> {
+    fn new(spec: &'scope str, scope: &'scope std::thread::Scope<'scope, '_>) -> Self {
+        let (modules, received) = std::sync::mpsc::channel::<(String, String)>();
+        let printer = scope.spawn(move || {
+            let mut out = Output::new();
+            let mut failures = Vec::new();
+            for (path, text) in received {
+                match file::render(&path, spec, &text) {
+                    Ok(text) => {
+                        out.insert(path, generated(text));
+                    }
+                    Err(message) => failures.push(message),
+                }
+            }
+            (out, failures)
+        });
+        Rendered { modules, printer }
     }
 
     fn push(&mut self, (path, tokens): (String, TokenStream)) {
-        match file::render(&path, self.spec, tokens) {
-            Ok(text) => {
-                self.out.insert(path, generated(text));
-            }
-            Err(message) => self.failures.push(message),
-        }
+        // The printer only stops early by panicking, which `finish` reports.
+        self.modules.send((path, tokens.to_string())).ok();
+    }
+
+    /// Every printed module, and the modules that did not parse.
+    fn finish(self) -> (Output, Vec<String>) {
+        let Rendered { modules, printer } = self;
+        drop(modules);
+        printer.join().unwrap_or_else(|_| {
+            let message = "internal error: the thread printing the generated modules panicked";
+            (Output::new(), vec![message.to_string()])
+        })
     }
 }
 
