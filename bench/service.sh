@@ -91,7 +91,7 @@ rm -rf "$work/shop.new"
 if ! "$target/release/svcc" build "$svcc_src/examples/shop.svc" -o "$work/shop.new" >"$work/svcc-build.log" 2>&1; then
   cat "$work/svcc-build.log" >&2; exit 1
 fi
-if diff -r -x Cargo.lock "$work/shop.new" "$work/shop" >/dev/null 2>&1; then
+if diff -r -x Cargo.lock -x .svcc "$work/shop.new" "$work/shop" >/dev/null 2>&1; then
   rm -rf "$work/shop.new"
 else
   rm -rf "$work/shop" && mv "$work/shop.new" "$work/shop"
