@@ -19,8 +19,9 @@ rm -rf "$work" && mkdir -p "$work"
 
 cargo build --release --quiet
 cargo build --release --quiet --example synth
-svcc=target/release/svcc
-synth=target/release/examples/synth
+target="${CARGO_TARGET_DIR:-target}"
+svcc=$target/release/svcc
+synth=$target/release/examples/synth
 
 # median of the numbers on stdin
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
@@ -54,7 +55,7 @@ for n in $SIZES; do
     read -r wall _ < <(timed_build "$spec" "$work/out-$n")
     again+=("$wall")
   done
-  files=$(find "$work/out-$n" -type f | wc -l)
+  files=$(find "$work/out-$n" -type f -not -path '*/.svcc/*' | wc -l)
   echo "| $n | $(wc -l < "$spec") | $files | $(printf '%s\n' "${walls[@]}" | median) | $(printf '%s\n' "${rsss[@]}" | median) | $(printf '%s\n' "${again[@]}" | median) |"
 done
 
