@@ -88,11 +88,15 @@ pub fn metrics_rs() -> TokenStream {
 
         /// Folds recorded latencies into the histograms every few seconds. Without it they
         /// pile up between scrapes, and a service nobody scrapes grows with every request.
+        /// The fold runs on the blocking pool: a few seconds of samples would otherwise hold
+        /// up the requests queued behind it on a worker.
         pub async fn keep_up() {
             let mut ticks = tokio::time::interval(UPKEEP_INTERVAL);
             loop {
                 ticks.tick().await;
-                handle().run_upkeep();
+                if let Err(err) = tokio::task::spawn_blocking(|| handle().run_upkeep()).await {
+                    tracing::error!(error = %err, "metrics upkeep failed");
+                }
             }
         }
 

@@ -36,11 +36,6 @@ pub fn access_rs(
     let mut cases = Vec::new();
     for (i, resource) in ir.resources.iter().enumerate() {
         let rid = ResourceId(crate::ir::id32(i));
-        let identity = ir.auth.as_ref().map(|a| a.identity);
-        // The caller's own account has no owner other than itself.
-        if resource.singleton || Some(resource.entity) == identity {
-            continue;
-        }
         for (n, op) in resource.operations.iter().enumerate() {
             if skipped.get(i).is_some_and(|s| s.contains(&n)) {
                 continue;
@@ -289,6 +284,8 @@ impl Case {
 /// A record a request needs (or the one a create makes), as far as the rules care.
 struct Node {
     var: syn::Ident,
+    /// An account's key, known when the test is written (`alice`): no variable holds it.
+    literal_key: Option<String>,
     creator: Who,
     /// Parent and reference fields, with the records they point at.
     refs: Vec<(usize, Node)>,
@@ -426,6 +423,7 @@ impl<'m> Seeder<'m> {
                 let prepared = self.prepare(rid, op, Who::Owner, 0)?;
                 let new = Node {
                     var: format_ident!("created"),
+                    literal_key: None,
                     creator: who,
                     refs: prepared.refs,
                     caller_fields: caller_fields(entity, op),
@@ -442,7 +440,10 @@ impl<'m> Seeder<'m> {
                     && op.list.as_ref().is_some_and(|l| l.scope.is_none())
                     && op.pluck.is_none()
                     && shows(ir, rid, op, resource.key);
-                match node.as_ref().filter(|_| listable) {
+                match node
+                    .as_ref()
+                    .filter(|n| listable && n.literal_key.is_none())
+                {
                     Some(n) => {
                         let key = types::json_name(ir, &entity.fields[resource.key]);
                         let var = &n.var;
@@ -466,7 +467,12 @@ impl<'m> Seeder<'m> {
                 }
             }
             _ => {
-                let node = self.record(rid, Who::Owner, 0)?;
+                // A singleton is each caller's own record.
+                let node = if resource.singleton {
+                    self.account(rid, who)?
+                } else {
+                    self.record(rid, Who::Owner, 0)?
+                };
                 let bindings = bindings(ir, rid, &node);
                 let path = self.path(&op.path, &bindings)?;
                 let body = match op.kind {
@@ -523,6 +529,14 @@ impl<'m> Seeder<'m> {
     /// A new record of `rid` created by `who` when its rule lets them, else by the first
     /// role that may; `None` when nobody can or svcc cannot fill its create in.
     fn record(&mut self, rid: ResourceId, who: Who, depth: usize) -> Option<Node> {
+        if self
+            .ir
+            .auth
+            .as_ref()
+            .is_some_and(|a| a.identity == self.ir.resource(rid).entity)
+        {
+            return self.account(rid, who);
+        }
         let (creating, op) = creator_of(self.ir, rid, self.matrix.skipped)?;
         let rule = &op.auth.as_ref()?.value;
         let entity = self.ir.entity(self.ir.resource(creating).entity);
@@ -533,6 +547,7 @@ impl<'m> Seeder<'m> {
             if let Some(prepared) = self.prepare(creating, op, creator, depth) {
                 let node = Node {
                     var: self.name(&crate::ir::names::snake_case(&entity.name)),
+                    literal_key: None,
                     creator,
                     refs: prepared.refs,
                     caller_fields: caller_fields(entity, op),
@@ -558,6 +573,48 @@ impl<'m> Seeder<'m> {
             self.count = count;
         }
         None
+    }
+
+    /// The account of `who` (signed up by the test) as a record of `rid`, a resource over the
+    /// account entity: the caller's own with `singleton = auth.user`, else addressed by a
+    /// key the test knows (the login, or a field each caller registers with their name).
+    fn account(&mut self, rid: ResourceId, who: Who) -> Option<Node> {
+        let ir = self.ir;
+        let auth = ir.auth.as_ref()?;
+        let resource = ir.resource(rid);
+        let entity = ir.entity(auth.identity);
+        let literal_key = if resource.singleton {
+            None
+        } else {
+            let name = match who {
+                Who::Owner => "alice",
+                _ => return None,
+            };
+            let accounts = self.matrix.accounts;
+            let key = types::json_name(ir, &entity.fields[resource.key]);
+            let as_email = if resource.key == auth.login_field {
+                accounts.email_login
+            } else {
+                accounts
+                    .per_caller
+                    .iter()
+                    .find(|(field, _)| *field == key)?
+                    .1
+            };
+            Some(if as_email {
+                format!("{name}@example.com")
+            } else {
+                name.to_string()
+            })
+        };
+        Some(Node {
+            var: format_ident!("account"),
+            literal_key,
+            creator: who,
+            refs: Vec::new(),
+            caller_fields: entity.primary_key.clone(),
+            values: Vec::new(),
+        })
     }
 
     /// The parents, references, body and path of a create of `rid` by `who`.
@@ -636,6 +693,7 @@ impl<'m> Seeder<'m> {
             param: entity.fields[field].name.clone(),
             var: node.var.clone(),
             key: types::json_name(self.ir, &self.ir.entity(pr.entity).fields[pr.key]),
+            literal: node.literal_key.clone(),
         };
         Some((node, binding))
     }
@@ -669,6 +727,10 @@ impl<'m> Seeder<'m> {
                 .iter()
                 .find(|b| b.param == name)
                 .or_else(|| bindings.iter().find(|b| b.param.is_empty()))?;
+            if let Some(literal) = &binding.literal {
+                format.push_str(literal);
+                continue;
+            }
             let (var, key) = (&binding.var, &binding.key);
             let local = format!("{var}_{}", crate::ir::names::snake_case(key));
             if !self.names.contains(&local) {
@@ -860,6 +922,8 @@ struct Binding {
     param: String,
     var: syn::Ident,
     key: String,
+    /// The value itself, when the test knows it.
+    literal: Option<String>,
 }
 
 /// The path parameters of a record: its parents' keys and its own.
@@ -876,6 +940,7 @@ fn bindings(ir: &Ir, rid: ResourceId, node: &Node) -> Vec<Binding> {
                 param: entity.fields[*field].name.clone(),
                 var: parent_node.var.clone(),
                 key: types::json_name(ir, &ir.entity(pr.entity).fields[pr.key]),
+                literal: parent_node.literal_key.clone(),
             })
         })
         .collect();
@@ -883,6 +948,7 @@ fn bindings(ir: &Ir, rid: ResourceId, node: &Node) -> Vec<Binding> {
         param: String::new(),
         var: node.var.clone(),
         key: types::json_name(ir, &entity.fields[resource.key]),
+        literal: node.literal_key.clone(),
     });
     bindings
 }
