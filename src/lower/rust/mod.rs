@@ -211,13 +211,14 @@ fn lower_printing_aside<'scope>(
 /// threads, so this thread turns each into text and a printer thread parses and formats
 /// it (most of the printing cost) while the next module is built.
 struct Rendered<'scope> {
-    modules: std::sync::mpsc::Sender<(String, String)>,
+    modules: std::sync::mpsc::SyncSender<(String, String)>,
     printer: std::thread::ScopedJoinHandle<'scope, (Output, Vec<String>)>,
 }
 
 impl<'scope> Rendered<'scope> {
     fn new(spec: &'scope str, scope: &'scope std::thread::Scope<'scope, '_>) -> Self {
-        let (modules, received) = std::sync::mpsc::channel::<(String, String)>();
+        // A short queue: when printing lags, building waits instead of piling up text.
+        let (modules, received) = std::sync::mpsc::sync_channel::<(String, String)>(4);
         let printer = scope.spawn(move || {
             let mut out = Output::new();
             let mut failures = Vec::new();

@@ -217,13 +217,18 @@ impl Matrix<'_> {
         }
         let owner_role = self.owner_role(rid);
         let mut seeder = Seeder::new(self, owner_role);
+        // A list's cells may not all look at their record, which would leave shared
+        // parents unused; every other operation's cells use theirs.
+        seeder.share = op.kind != OpKind::List;
         let mut cells = Vec::new();
         for who in self.everyone() {
             cells.push(seeder.cell(rid, op, rule, who)?);
         }
+        let shared = seeder.shared;
         let resource = self.ir.resource(rid);
         Some(Case {
             name: format_ident!("{}_{}", resource.name, op.name),
+            shared,
             owner_role: owner_role
                 .filter(|r| Some(*r) != self.accounts.default_role.as_deref())
                 .map(str::to_string),
@@ -256,6 +261,8 @@ impl Matrix<'_> {
 /// The matrix of one operation.
 struct Case {
     name: syn::Ident,
+    /// Records every cell uses as they are: parents and references.
+    shared: Vec<TokenStream>,
     /// The owner's role, when not the default.
     owner_role: Option<String>,
     cells: Vec<TokenStream>,
@@ -265,6 +272,7 @@ impl Case {
     /// The test; `owner_roles` when `Callers::sign_up` takes the owner's role.
     fn render(&self, owner_roles: bool) -> TokenStream {
         let name = &self.name;
+        let shared = &self.shared;
         let cells = &self.cells;
         let owner_role = owner_roles.then(|| match &self.owner_role {
             Some(role) => quote!(, Some(#role)),
@@ -275,6 +283,7 @@ impl Case {
             async fn #name() {
                 let app = TestApp::spawn().await;
                 let callers = Callers::sign_up(&app #owner_role).await;
+                #(#shared)*
                 #(#cells)*
             }
         }
@@ -282,6 +291,7 @@ impl Case {
 }
 
 /// A record a request needs (or the one a create makes), as far as the rules care.
+#[derive(Clone)]
 struct Node {
     var: syn::Ident,
     /// An account's key, known when the test is written (`alice`): no variable holds it.
@@ -330,6 +340,15 @@ struct Seeder<'m> {
     statements: Vec<TokenStream>,
     /// Variable names taken in the current cell.
     names: Vec<String>,
+    /// Whether parents and references are created once for all cells.
+    share: bool,
+    /// The test's shared records: statements, variable names, and the records by the
+    /// resource and caller they were asked for.
+    shared: Vec<TokenStream>,
+    shared_names: Vec<String>,
+    created: Vec<((ResourceId, Who), Node)>,
+    /// Statements and names go to the shared lists while a shared record is prepared.
+    sharing: bool,
     /// Numbers the distinct values of the whole test.
     count: usize,
 }
@@ -342,6 +361,11 @@ impl<'m> Seeder<'m> {
             owner_role,
             statements: Vec::new(),
             names: Vec::new(),
+            share: false,
+            shared: Vec::new(),
+            shared_names: Vec::new(),
+            created: Vec::new(),
+            sharing: false,
             count: 0,
         }
     }
@@ -460,7 +484,7 @@ impl<'m> Seeder<'m> {
                         self.names.truncate(mark.1);
                         let mut parents = Vec::new();
                         for (field, parent) in &resource.parents {
-                            parents.push(self.parent(entity, *field, *parent, Who::Owner, 0)?.1);
+                            parents.push(self.parent(entity, *field, *parent, Who::Owner, 1)?.1);
                         }
                         (self.path(&op.path, &parents)?, None, node, None)
                     }
@@ -537,16 +561,23 @@ impl<'m> Seeder<'m> {
         {
             return self.account(rid, who);
         }
+        let shared = self.share && depth > 0;
+        if shared && let Some((_, node)) = self.created.iter().find(|(key, _)| *key == (rid, who)) {
+            return Some(node.clone());
+        }
         let (creating, op) = creator_of(self.ir, rid, self.matrix.skipped)?;
         let rule = &op.auth.as_ref()?.value;
         let entity = self.ir.entity(self.ir.resource(creating).entity);
         let mut candidates = vec![who];
         candidates.extend((0..self.matrix.roles.len()).map(Who::Role));
         for creator in candidates {
-            let (mark, names, count) = (self.statements.len(), self.names.len(), self.count);
-            if let Some(prepared) = self.prepare(creating, op, creator, depth) {
+            let mark = self.mark();
+            let outer = std::mem::replace(&mut self.sharing, shared);
+            let prepared = self.prepare(creating, op, creator, depth);
+            self.sharing = outer;
+            if let Some(prepared) = prepared {
                 let node = Node {
-                    var: self.name(&crate::ir::names::snake_case(&entity.name)),
+                    var: self.name(&crate::ir::names::snake_case(&entity.name), shared),
                     literal_key: None,
                     creator,
                     refs: prepared.refs,
@@ -562,17 +593,42 @@ impl<'m> Seeder<'m> {
                     let body = prepared.body;
                     let token = self.creator_token(creator);
                     let envelope = option_str(self.ir.resource(creating).envelope.as_ref());
-                    self.statements.push(quote! {
+                    let statement = quote! {
                         let #var = create(&app, #path, #token, #body, #envelope).await;
-                    });
+                    };
+                    if shared {
+                        self.shared.push(statement);
+                        self.created.push(((rid, who), node.clone()));
+                    } else {
+                        self.statements.push(statement);
+                    }
                     return Some(node);
                 }
             }
-            self.statements.truncate(mark);
-            self.names.truncate(names);
-            self.count = count;
+            self.rewind(mark);
         }
         None
+    }
+
+    /// Where the statements, names and numbers stand, to go back to after a failed try.
+    fn mark(&self) -> [usize; 6] {
+        [
+            self.statements.len(),
+            self.names.len(),
+            self.shared.len(),
+            self.shared_names.len(),
+            self.created.len(),
+            self.count,
+        ]
+    }
+
+    fn rewind(&mut self, [statements, names, shared, shared_names, created, count]: [usize; 6]) {
+        self.statements.truncate(statements);
+        self.names.truncate(names);
+        self.shared.truncate(shared);
+        self.shared_names.truncate(shared_names);
+        self.created.truncate(created);
+        self.count = count;
     }
 
     /// The account of `who` (signed up by the test) as a record of `rid`, a resource over the
@@ -698,17 +754,28 @@ impl<'m> Seeder<'m> {
         Some((node, binding))
     }
 
-    /// A variable name for a record of this test's cell: the entity's, numbered when
-    /// taken.
-    fn name(&mut self, base: &str) -> syn::Ident {
+    /// A variable name for a record, of the cell or `shared` by the test: the entity's,
+    /// numbered when taken.
+    fn name(&mut self, base: &str, shared: bool) -> syn::Ident {
         let mut name = base.to_string();
         let mut n = 1;
-        while self.names.contains(&name) {
+        while self.taken(&name) {
             n += 1;
             name = format!("{base}_{n}");
         }
-        self.names.push(name.clone());
+        if shared {
+            self.shared_names.push(name.clone());
+        } else {
+            self.names.push(name.clone());
+        }
         ident(&name)
+    }
+
+    fn taken(&self, name: &str) -> bool {
+        self.names
+            .iter()
+            .chain(&self.shared_names)
+            .any(|n| n == name)
     }
 
     /// `op_path` under the base path with each `{param}` bound: the key of a parent named
@@ -733,11 +800,16 @@ impl<'m> Seeder<'m> {
             }
             let (var, key) = (&binding.var, &binding.key);
             let local = format!("{var}_{}", crate::ir::names::snake_case(key));
-            if !self.names.contains(&local) {
-                self.names.push(local.clone());
-                let local = ident(&local);
-                self.statements
-                    .push(quote!(let #local = param(&#var, #key);));
+            if !self.taken(&local) {
+                let name = ident(&local);
+                let statement = quote!(let #name = param(&#var, #key););
+                if self.sharing {
+                    self.shared_names.push(local.clone());
+                    self.shared.push(statement);
+                } else {
+                    self.names.push(local.clone());
+                    self.statements.push(statement);
+                }
             }
             format.push_str(&format!("{{{local}}}"));
             bound = true;
