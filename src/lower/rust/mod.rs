@@ -217,8 +217,9 @@ struct Rendered<'scope> {
 
 impl<'scope> Rendered<'scope> {
     fn new(spec: &'scope str, scope: &'scope std::thread::Scope<'scope, '_>) -> Self {
-        // A short queue: when printing lags, building waits instead of piling up text.
-        let (modules, received) = std::sync::mpsc::sync_channel::<(String, String)>(4);
+        // A bounded queue: when printing lags far behind, building waits instead of piling
+        // up text.
+        let (modules, received) = std::sync::mpsc::sync_channel::<(String, String)>(64);
         let printer = scope.spawn(move || {
             let mut out = Output::new();
             let mut failures = Vec::new();
