@@ -919,7 +919,7 @@ fn create_op<'a>(ir: &'a Ir, rid: ResourceId, skipped: &[Vec<usize>]) -> Option<
 }
 
 /// Fields a create fills with its caller: `set { f = auth.user }` and caller defaults.
-fn caller_fields(entity: &Entity, op: &Operation) -> Vec<usize> {
+pub(super) fn caller_fields(entity: &Entity, op: &Operation) -> Vec<usize> {
     op.set
         .iter()
         .filter(|(_, e)| matches!(e, Expr::Caller(steps) if steps.is_empty()))

@@ -17,8 +17,8 @@ use super::repo;
 use super::types::{self, ident};
 use super::view::{self, Shape};
 use crate::ir::{
-    AuthRule, Default, ErrorFormat, Expr, Field, FieldType, Ir, Method, OpKind, Operation,
-    Resource, ResourceId, Step,
+    AuthRule, Default, ErrorFormat, Field, FieldType, Ir, Method, OpKind, Operation, Resource,
+    ResourceId, Step,
 };
 
 mod access;
@@ -702,20 +702,7 @@ fn create_round_trip(
     let create_path = format!("{base}{}", op.path);
     let test = format_ident!("{}_{}_then_get", resource.name, op.name);
     // The new record belongs to its creator through the fields set to the caller.
-    let owned: Vec<usize> = op
-        .set
-        .iter()
-        .filter(|(_, e)| matches!(e, Expr::Caller(steps) if steps.is_empty()))
-        .map(|(f, _)| *f)
-        .chain(
-            entity
-                .fields
-                .iter()
-                .enumerate()
-                .filter(|(_, f)| f.auto.is_some())
-                .map(|(i, _)| i),
-        )
-        .collect();
+    let owned = access::caller_fields(entity, op);
     let read_back = resource
         .operations
         .iter()
