@@ -1737,7 +1737,7 @@ fn path_params(path: &str) -> Vec<String> {
         .collect()
 }
 
-fn option_str(s: Option<&String>) -> TokenStream {
+pub(super) fn option_str(s: Option<&String>) -> TokenStream {
     match s {
         Some(s) => quote!(Some(#s)),
         None => quote!(None),

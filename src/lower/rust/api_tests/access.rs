@@ -18,6 +18,7 @@ use crate::ir::{
     AuthRule, Entity, Expr, Field, FieldType, Ir, OpKind, Operation, ResourceId, Step,
 };
 use crate::lower::rust::authz;
+use crate::lower::rust::resource::option_str;
 use crate::lower::rust::types::{self, ident};
 use crate::lower::rust::view::{self, Item, Shape};
 
@@ -1050,12 +1051,5 @@ impl PathExpr {
         } else {
             quote!(#format)
         }
-    }
-}
-
-fn option_str(value: Option<&String>) -> TokenStream {
-    match value {
-        Some(v) => quote!(Some(#v)),
-        None => quote!(None),
     }
 }
