@@ -45,17 +45,28 @@ pub fn invalidated_by(
         resource,
         op: op_index,
     };
-    used(ir)
-        .into_iter()
-        .filter(|id| {
-            let named = ir.cache(*id).invalidated_by.contains(&this);
-            let same_entity = op.kind.writes()
-                && ir.resources.iter().any(|r| {
-                    r.entity == entity && r.operations.iter().any(|o| o.cache == Some(*id))
-                });
-            named || same_entity
-        })
-        .collect()
+    // Only resources over this entity are scanned, and `used` only when a policy names
+    // the op: a scan of every resource per op made large specs quadratic.
+    let mut ids: Vec<CacheId> = if op.kind.writes() {
+        ir.resources
+            .iter()
+            .filter(|r| r.entity == entity)
+            .flat_map(|r| r.operations.iter().filter_map(|o| o.cache))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let named = (0..ir.caches.len())
+        .map(|i| CacheId(crate::ir::id32(i)))
+        .filter(|id| ir.cache(*id).invalidated_by.contains(&this) && !ids.contains(id))
+        .collect::<Vec<_>>();
+    if !named.is_empty() {
+        let used = used(ir);
+        ids.extend(named.into_iter().filter(|id| used.contains(id)));
+    }
+    ids.sort_by_key(|id| id.index());
+    ids.dedup();
+    ids
 }
 
 /// Statements invalidating the given policies, for a handler after its write succeeded.
