@@ -5,11 +5,12 @@
 //! gets fresh ones, created with their parents and references by callers the rules let
 //! create them, so no request depends on what another one did.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::{
     Accounts, ROLE_CALLERS, Uses, decide, is_email, json_inner, needs_value, sample, text_fits,
@@ -34,6 +35,7 @@ pub fn access_rs(
 ) -> Option<TokenStream> {
     let roles = &accounts.other_roles[..accounts.other_roles.len().min(ROLE_CALLERS.len())];
     let helpers = Helpers::default();
+    let memo = Memo::default();
     let mut cases = Vec::new();
     for (i, resource) in ir.resources.iter().enumerate() {
         let rid = ResourceId(crate::ir::id32(i));
@@ -47,6 +49,7 @@ pub fn access_rs(
                 roles,
                 skipped,
                 helpers: &helpers,
+                memo: &memo,
             };
             cases.extend(matrix.case(rid, op));
         }
@@ -198,9 +201,20 @@ struct Matrix<'a> {
     roles: &'a [String],
     skipped: &'a [Vec<usize>],
     helpers: &'a Helpers,
+    memo: &'a Memo<'a>,
 }
 
-impl Matrix<'_> {
+/// What every test asks again, worked out once per build: the matrix seeds thousands of
+/// records on a large spec.
+#[derive(Default)]
+struct Memo<'a> {
+    /// A valid value per field, by entity name and field index.
+    samples: RefCell<HashMap<(&'a str, usize), Option<Value>>>,
+    /// The owner's role per resource.
+    owner_roles: RefCell<HashMap<ResourceId, Option<&'a str>>>,
+}
+
+impl<'a> Matrix<'a> {
     /// The test of one operation, when svcc can tell what every caller gets.
     fn case(&self, rid: ResourceId, op: &Operation) -> Option<Case> {
         let rule = &op.auth.as_ref()?.value;
@@ -245,9 +259,12 @@ impl Matrix<'_> {
 
     /// The owner's role: the default when the owner can then create a record of `rid`,
     /// else the first role that can.
-    fn owner_role(&self, rid: ResourceId) -> Option<&str> {
+    fn owner_role(&self, rid: ResourceId) -> Option<&'a str> {
+        if let Some(role) = self.memo.owner_roles.borrow().get(&rid) {
+            return *role;
+        }
         let default = self.accounts.default_role.as_deref();
-        std::iter::once(default)
+        let role = std::iter::once(default)
             .chain(self.roles.iter().map(|r| Some(r.as_str())))
             .find(|role| {
                 let mut seeder = Seeder::new(self, *role);
@@ -255,7 +272,20 @@ impl Matrix<'_> {
                     .record(rid, Who::Owner, 0)
                     .is_some_and(|node| node.creator == Who::Owner)
             })
-            .unwrap_or(default)
+            .unwrap_or(default);
+        self.memo.owner_roles.borrow_mut().insert(rid, role);
+        role
+    }
+
+    /// `sample` of an entity's field, computed once.
+    fn sample(&self, entity: &'a Entity, field: usize) -> Option<Value> {
+        let key = (entity.name.as_str(), field);
+        if let Some(value) = self.memo.samples.borrow().get(&key) {
+            return value.clone();
+        }
+        let value = sample(self.ir, &entity.fields[field]);
+        self.memo.samples.borrow_mut().insert(key, value.clone());
+        value
     }
 }
 
@@ -334,9 +364,9 @@ struct Prepared {
 
 /// Writes the statements that create records, numbering their variables and the unique
 /// values they carry.
-struct Seeder<'m> {
-    ir: &'m Ir,
-    matrix: &'m Matrix<'m>,
+struct Seeder<'m, 'a> {
+    ir: &'a Ir,
+    matrix: &'m Matrix<'a>,
     owner_role: Option<&'m str>,
     statements: Vec<TokenStream>,
     /// Variable names taken in the current cell.
@@ -354,8 +384,8 @@ struct Seeder<'m> {
     count: usize,
 }
 
-impl<'m> Seeder<'m> {
-    fn new(matrix: &'m Matrix<'m>, owner_role: Option<&'m str>) -> Self {
+impl<'m, 'a> Seeder<'m, 'a> {
+    fn new(matrix: &'m Matrix<'a>, owner_role: Option<&'m str>) -> Self {
         Seeder {
             ir: matrix.ir,
             matrix,
@@ -819,7 +849,12 @@ impl<'m> Seeder<'m> {
     }
 
     /// An update body: the values the record was created with, others sampled.
-    fn update_body(&mut self, entity: &Entity, op: &Operation, node: &Node) -> Option<TokenStream> {
+    fn update_body(
+        &mut self,
+        entity: &'a Entity,
+        op: &Operation,
+        node: &Node,
+    ) -> Option<TokenStream> {
         let mut entries = Vec::new();
         for &i in op.writable_fields() {
             let f = &entity.fields[i];
@@ -840,9 +875,9 @@ impl<'m> Seeder<'m> {
 
     /// A valid value for `f`, distinct from every other this test sends where that matters
     /// (text and e-mail fields, which unique indexes may cover).
-    fn value(&mut self, entity: &Entity, field: usize) -> Option<TokenStream> {
+    fn value(&mut self, entity: &'a Entity, field: usize) -> Option<TokenStream> {
         let f = &entity.fields[field];
-        let value = sample(self.ir, f)?;
+        let value = self.matrix.sample(entity, field)?;
         let n = self.next();
         let distinct = match types::storage_type(self.ir, &f.ty) {
             FieldType::Email => Some(json!(format!("sample{n}@example.com"))),
