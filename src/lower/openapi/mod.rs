@@ -4,6 +4,9 @@
 
 mod schema;
 
+use std::collections::BTreeMap;
+
+use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
 use schema::{Schemas, object, reference};
@@ -19,7 +22,7 @@ use crate::ir::{
 /// The one file, keyed by path.
 pub fn lower(ir: &Ir, spec: &str) -> Output {
     let header = super::rust::file::header_text(spec);
-    let mut text = serde_json::to_string_pretty(&document(ir, &header)).unwrap_or_default();
+    let mut text = document(ir, &header);
     text.push('\n');
     Output::from([(
         "openapi.json".to_owned(),
@@ -30,14 +33,21 @@ pub fn lower(ir: &Ir, spec: &str) -> Output {
     )])
 }
 
-/// The OpenAPI document; `header` goes into `info.x-generated-by`, since JSON has no comments.
-pub fn document(ir: &Ir, header: &str) -> Value {
+/// The OpenAPI document, pretty-printed; `header` goes into `info.x-generated-by`, since
+/// JSON has no comments.
+pub fn document(ir: &Ir, header: &str) -> String {
     let mut schemas = Schemas::new(ir);
-    let mut paths = Map::new();
+    let mut paths = Paths::default();
     let base = ir.service.base_path.trim_end_matches('/');
-    health_paths(&mut paths);
+    let mut fixed = Map::new();
+    health_paths(&mut fixed);
     if ir.auth.is_some() {
-        auth_paths(ir, &mut schemas, &mut paths, base);
+        auth_paths(ir, &mut schemas, &mut fixed, base);
+    }
+    for (path, item) in fixed {
+        for (method, operation) in item.as_object().into_iter().flatten() {
+            paths.add(&path, method, operation);
+        }
     }
     for (i, r) in ir.resources.iter().enumerate() {
         let id = ResourceId(crate::ir::id32(i));
@@ -45,8 +55,7 @@ pub fn document(ir: &Ir, header: &str) -> Value {
             let path = format!("{base}{}", op.path);
             for method in op.methods() {
                 let operation = operation(ir, &mut schemas, id, op, method);
-                let entry = paths.entry(path.clone()).or_insert_with(|| json!({}));
-                entry[method.as_str().to_ascii_lowercase()] = operation;
+                paths.add(&path, &method.as_str().to_ascii_lowercase(), &operation);
             }
         }
     }
@@ -61,16 +70,48 @@ pub fn document(ir: &Ir, header: &str) -> Value {
     if !ir.service.docs.is_empty() {
         info["description"] = json!(ir.service.docs.join(" "));
     }
-    json!({
-        "openapi": "3.1.0",
-        "info": info,
-        "paths": paths,
-        "components": {
+    let document = Document {
+        components: json!({
             "schemas": schemas.components,
             "securitySchemes": security_schemes(ir),
             "responses": error_responses(ir.service.error_format),
-        },
-    })
+        }),
+        info,
+        openapi: "3.1.0",
+        paths: paths.0,
+    };
+    serde_json::to_string_pretty(&document).unwrap_or_default()
+}
+
+/// The top level, its keys in the order `Value` would sort them.
+#[derive(serde::Serialize)]
+struct Document {
+    components: Value,
+    info: Value,
+    openapi: &'static str,
+    paths: BTreeMap<String, BTreeMap<String, Box<RawValue>>>,
+}
+
+/// Operations by path and method, each printed as soon as it is built: held as values,
+/// the operations of a large spec took fifteen times the document's size in memory.
+#[derive(Default)]
+struct Paths(BTreeMap<String, BTreeMap<String, Box<RawValue>>>);
+
+impl Paths {
+    fn add(&mut self, path: &str, method: &str, operation: &Value) {
+        // An operation sits three levels deep (document, paths, path item), and a raw value
+        // is copied as it is, so its lines carry that indentation already. JSON strings
+        // escape their newlines: every line break here is the printer's.
+        let text = serde_json::to_string_pretty(operation)
+            .unwrap_or_default()
+            .replace('\n', "\n      ");
+        if let Ok(raw) = RawValue::from_string(text) {
+            self.0
+                .entry(path.to_owned())
+                .or_default()
+                .insert(method.to_owned(), raw);
+        }
+    }
 }
 
 fn health_paths(paths: &mut Map<String, Value>) {
