@@ -2,8 +2,11 @@
 //! Rust crate (token building plus prettyplease formatting), the docs and deployment files,
 //! and the OpenAPI document. `bench/run.sh` measures whole builds and memory.
 
+use std::sync::Mutex;
+
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use svcc::load::MemoryFs;
+use svcc::lower::Output;
 
 #[path = "support/synth.rs"]
 mod synth;
@@ -21,10 +24,13 @@ fn emit(c: &mut Criterion) {
         );
         let ir = &compiled.ir;
         group.bench_with_input(BenchmarkId::new("rust_crate", n), ir, |b, ir| {
-            b.iter(|| svcc::lower::rust::lower(ir, "synth.svc"));
+            b.iter(|| {
+                let output = Mutex::new(Output::new());
+                svcc::lower::rust::lower(ir, "synth.svc", &output).map(|_| output)
+            });
         });
-        let crate_files = svcc::lower::rust::lower(ir, "synth.svc")
-            .map(|built| built.output)
+        let crate_files = svcc::lower::rust::lower(ir, "synth.svc", &Mutex::new(Output::new()))
+            .map(|lowered| lowered.listing)
             .unwrap_or_default();
         group.bench_with_input(BenchmarkId::new("docs", n), ir, |b, ir| {
             b.iter(|| svcc::lower::docs::lower(ir, "synth.svc", &crate_files));

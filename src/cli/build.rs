@@ -4,9 +4,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::mpsc::{Receiver, SyncSender};
+use std::thread::{Scope, ScopedJoinHandle};
 
 use svcc::lower::sql::Dialect;
-use svcc::lower::{Output, Owner, sql};
+use svcc::lower::{OutputFile, Owner, Sink, sql};
 
 use super::{compile_reporting, renderer, stamp};
 
@@ -31,35 +33,49 @@ pub(super) fn run(spec: &Path, out_dir: &Path, check: bool) -> io::Result<ExitCo
         .files()
         .first()
         .map_or_else(String::new, |f| f.name.clone());
-    let output = match sql::migrations(&c.ir, previous.as_ref(), &existing).and_then(|built| {
-        let crate_files = svcc::lower::service(&c.ir, &spec_name)?;
-        let mut output = crate_files.output;
-        output.extend(built.output);
-        let mut warnings = built.warnings;
-        warnings.extend(crate_files.warnings);
-        Ok((output, warnings))
-    }) {
-        Ok((output, warnings)) => {
-            if !warnings.is_empty() {
-                eprint!("{}", renderer().render_all(&c.sources, &warnings));
-            }
-            output
-        }
+    let migrations = match sql::migrations(&c.ir, previous.as_ref(), &existing) {
+        Ok(built) => built,
         Err(diagnostics) => {
             eprint!("{}", renderer().render_all(&c.sources, &diagnostics));
             eprintln!("nothing written");
             return Ok(ExitCode::FAILURE);
         }
     };
-    if check {
-        return drift(out_dir, &output);
+    let (lowered, done) = std::thread::scope(|scope| {
+        let (files, store) = Files::start(out_dir, check, scope);
+        for (path, file) in migrations.output {
+            files.put(path, file);
+        }
+        let lowered = svcc::lower::service_into(&c.ir, &spec_name, &files);
+        (lowered, files.finish(store))
+    });
+    let done = done?;
+    let mut warnings = migrations.warnings;
+    match lowered {
+        Ok(more) => warnings.extend(more),
+        Err(diagnostics) => {
+            eprint!("{}", renderer().render_all(&c.sources, &diagnostics));
+            if !check && !done.changed.is_empty() {
+                // No stamp is written, so the next build rewrites every file.
+                eprintln!(
+                    "{} file(s) were written before the error; the build is incomplete",
+                    done.changed.len()
+                );
+            }
+            return Ok(ExitCode::FAILURE);
+        }
     }
-    let written = write(out_dir, &output)?;
-    stamp::write(out_dir, key, &output);
-    if written.is_empty() {
+    if !warnings.is_empty() {
+        eprint!("{}", renderer().render_all(&c.sources, &warnings));
+    }
+    if check {
+        return Ok(report_drift(out_dir, &done));
+    }
+    stamp::write(out_dir, key, &done.stamp);
+    if done.changed.is_empty() {
         eprintln!("{} is up to date", out_dir.display());
     } else {
-        for path in &written {
+        for path in &done.changed {
             eprintln!("wrote {}", out_dir.join(path).display());
         }
     }
@@ -104,29 +120,96 @@ fn existing_versions(out_dir: &Path) -> io::Result<BTreeMap<Dialect, Vec<u32>>> 
     Ok(all)
 }
 
-/// Writes changed generated files and missing user-owned ones, each atomically (a
-/// temporary file renamed into place). Unchanged files are not touched.
-fn write(out_dir: &Path, output: &Output) -> io::Result<Vec<String>> {
-    let mut written = Vec::new();
-    for (path, file) in output {
-        let target = out_dir.join(path);
-        let current = std::fs::read_to_string(&target).ok();
-        let skip = match file.owner {
-            Owner::Generated => current.as_deref() == Some(file.contents.as_str()),
-            Owner::UserSeed => current.is_some(),
-        };
-        if skip {
+/// Where `svcc build` puts each file the moment lowering makes it: one thread writes
+/// them to disk, or for `--check` compares them with what is there. One thread, because
+/// creating files from two at once made the kernel's share of a build twice as large.
+struct Files {
+    sender: SyncSender<(String, OutputFile)>,
+}
+
+type Store<'scope> = ScopedJoinHandle<'scope, io::Result<Progress>>;
+
+#[derive(Default)]
+struct Progress {
+    /// Paths written.
+    changed: Vec<String>,
+    /// Unified diffs of the generated files that differ from disk, for `--check`.
+    diffs: BTreeMap<String, String>,
+    stamp: stamp::Entries,
+}
+
+impl Files {
+    fn start<'scope>(
+        out_dir: &'scope Path,
+        check: bool,
+        scope: &'scope Scope<'scope, '_>,
+    ) -> (Files, Store<'scope>) {
+        // Bounded, so files wait in memory only while the disk is behind.
+        let (sender, received) = std::sync::mpsc::sync_channel(64);
+        let store = scope.spawn(move || store(out_dir, check, &received));
+        (Files { sender }, store)
+    }
+
+    /// What happened to every file, or the first error writing or reading one.
+    fn finish(self, store: Store<'_>) -> io::Result<Progress> {
+        drop(self.sender);
+        let mut progress = store
+            .join()
+            .unwrap_or_else(|_| Err(io::Error::other("the thread writing files panicked")))?;
+        progress.changed.sort();
+        Ok(progress)
+    }
+}
+
+impl Sink for Files {
+    fn put(&self, path: String, file: OutputFile) {
+        // The store only hangs up after an error, which `finish` reports.
+        self.sender.send((path, file)).ok();
+    }
+}
+
+fn store(
+    out_dir: &Path,
+    check: bool,
+    received: &Receiver<(String, OutputFile)>,
+) -> io::Result<Progress> {
+    let mut progress = Progress::default();
+    for (path, file) in received {
+        let target = out_dir.join(&path);
+        if check {
+            if file.owner == Owner::Generated
+                && let Some(diff) = drift(&target, &path, &file.contents)
+            {
+                progress.diffs.insert(path, diff);
+            }
             continue;
         }
-        if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent)?;
+        if write(&target, &file)? {
+            progress.changed.push(path.clone());
         }
-        let tmp = temp_path(&target);
-        std::fs::write(&tmp, &file.contents)?;
-        std::fs::rename(&tmp, &target)?;
-        written.push(path.clone());
+        progress.stamp.insert(path, stamp::Entries::entry(&file));
     }
-    Ok(written)
+    Ok(progress)
+}
+
+/// Writes a changed generated file or a missing user-owned one atomically (a temporary
+/// file renamed into place); answers whether it did. Unchanged files are not touched.
+fn write(target: &Path, file: &OutputFile) -> io::Result<bool> {
+    let current = std::fs::read_to_string(target).ok();
+    let skip = match file.owner {
+        Owner::Generated => current.as_deref() == Some(file.contents.as_str()),
+        Owner::UserSeed => current.is_some(),
+    };
+    if skip {
+        return Ok(false);
+    }
+    if let Some(parent) = target.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let tmp = temp_path(target);
+    std::fs::write(&tmp, &file.contents)?;
+    std::fs::rename(&tmp, target)?;
+    Ok(true)
 }
 
 fn temp_path(target: &Path) -> PathBuf {
@@ -136,28 +219,32 @@ fn temp_path(target: &Path) -> PathBuf {
     target.with_file_name(format!(".{name}.svcc-tmp"))
 }
 
-/// `--check`: a unified diff of every generated file that differs from disk.
-fn drift(out_dir: &Path, output: &Output) -> io::Result<ExitCode> {
-    let mut drifted = 0;
-    for (path, file) in output.iter().filter(|(_, f)| f.owner == Owner::Generated) {
-        let current = std::fs::read_to_string(out_dir.join(path)).unwrap_or_default();
-        if current == file.contents {
-            continue;
-        }
-        drifted += 1;
-        let diff = similar::TextDiff::from_lines(&current, &file.contents);
-        print!(
-            "{}",
-            diff.unified_diff()
-                .header(&format!("a/{path}"), &format!("b/{path}"))
-        );
+/// A unified diff from what `target` holds to `contents`, when they differ.
+fn drift(target: &Path, path: &str, contents: &str) -> Option<String> {
+    let current = std::fs::read_to_string(target).unwrap_or_default();
+    if current == contents {
+        return None;
     }
-    if drifted > 0 {
-        eprintln!(
-            "{drifted} generated file(s) differ from what the spec produces; run `svcc build` and commit"
-        );
-        return Ok(ExitCode::FAILURE);
+    let diff = similar::TextDiff::from_lines(current.as_str(), contents);
+    Some(
+        diff.unified_diff()
+            .header(&format!("a/{path}"), &format!("b/{path}"))
+            .to_string(),
+    )
+}
+
+/// `--check`: the diffs of every generated file that differs from disk, in path order.
+fn report_drift(out_dir: &Path, done: &Progress) -> ExitCode {
+    if done.diffs.is_empty() {
+        eprintln!("{} matches the spec", out_dir.display());
+        return ExitCode::SUCCESS;
     }
-    eprintln!("{} matches the spec", out_dir.display());
-    Ok(ExitCode::SUCCESS)
+    for diff in done.diffs.values() {
+        print!("{diff}");
+    }
+    eprintln!(
+        "{} generated file(s) differ from what the spec produces; run `svcc build` and commit",
+        done.diffs.len()
+    );
+    ExitCode::FAILURE
 }

@@ -4,11 +4,12 @@
 //! most of a build's time. Any difference (a new svcc, an edited spec, a generated file
 //! changed or deleted on disk, a starter file deleted) means a full build.
 
+use std::collections::BTreeMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io;
 use std::path::Path;
 
-use svcc::lower::{Output, Owner};
+use svcc::lower::{OutputFile, Owner};
 use svcc::source::SourceMap;
 
 /// Where the stamp lives, relative to the output directory (the generated `.gitignore`
@@ -48,18 +49,36 @@ pub(super) fn is_current(out_dir: &Path, key: u64) -> bool {
     })
 }
 
-/// Records a build of `output` from `key`. A stamp that cannot be written only costs the
-/// next build its shortcut.
-pub(super) fn write(out_dir: &Path, key: u64, output: &Output) {
-    let mut stamp = header(key);
-    for (path, file) in output {
-        stamp.push('\n');
+/// The files a build made: each generated file's hash, and the user-owned ones, which
+/// only have to exist.
+#[derive(Default)]
+pub(super) struct Entries(BTreeMap<String, Option<u64>>);
+
+impl Entries {
+    /// What the stamp records of `file`, worked out apart so the caller can hash outside
+    /// a lock.
+    pub(super) fn entry(file: &OutputFile) -> Option<u64> {
         match file.owner {
-            Owner::Generated => {
-                stamp.push_str(&format!("{:016x}", content_hash(file.contents.as_bytes())));
-            }
-            // The user owns its contents; it only has to be there.
-            Owner::UserSeed => stamp.push_str("exists"),
+            Owner::Generated => Some(content_hash(file.contents.as_bytes())),
+            // The user owns its contents.
+            Owner::UserSeed => None,
+        }
+    }
+
+    pub(super) fn insert(&mut self, path: String, entry: Option<u64>) {
+        self.0.insert(path, entry);
+    }
+}
+
+/// Records a build from `key`. A stamp that cannot be written only costs the next build
+/// its shortcut.
+pub(super) fn write(out_dir: &Path, key: u64, entries: &Entries) {
+    let mut stamp = header(key);
+    for (path, entry) in &entries.0 {
+        stamp.push('\n');
+        match entry {
+            Some(hash) => stamp.push_str(&format!("{hash:016x}")),
+            None => stamp.push_str("exists"),
         }
         stamp.push(' ');
         stamp.push_str(path);
@@ -88,7 +107,7 @@ fn content_hash(bytes: &[u8]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use svcc::lower::OutputFile;
+    use svcc::lower::Output;
 
     fn output() -> Output {
         let mut output = Output::new();
@@ -129,7 +148,11 @@ mod tests {
         let output = output();
         write_files(dir, &output);
         assert!(!is_current(dir, 7), "no stamp yet");
-        write(dir, 7, &output);
+        let mut entries = Entries::default();
+        for (path, file) in &output {
+            entries.insert(path.clone(), Entries::entry(file));
+        }
+        write(dir, 7, &entries);
         assert!(is_current(dir, 7));
         assert!(!is_current(dir, 8), "another svcc or spec");
 

@@ -1,5 +1,5 @@
-//! Stage 4: the checked IR → files. Pure: every lowering returns an in-memory tree that
-//! only `cli` writes to disk.
+//! Stage 4: the checked IR → files. Pure: every lowering returns an in-memory tree, or
+//! hands each file to a `Sink` as soon as it is made; only `cli` touches the disk.
 
 pub mod docs;
 pub mod openapi;
@@ -7,6 +7,7 @@ pub mod rust;
 pub mod sql;
 
 use std::collections::BTreeMap;
+use std::sync::{Mutex, PoisonError};
 
 use crate::diagnostics::Diagnostic;
 use crate::ir::Ir;
@@ -29,12 +30,47 @@ pub struct OutputFile {
 /// Relative path (with `/`) → file, in sorted order.
 pub type Output = BTreeMap<String, OutputFile>;
 
+/// Where files go as they are made. `Output` keeps them all; `svcc build` writes each one
+/// at once, so the files of a large spec are never all in memory together. Files of the
+/// crate arrive from a printing thread as well as the caller's.
+pub trait Sink: Sync {
+    fn put(&self, path: String, file: OutputFile);
+}
+
+impl Sink for Mutex<Output> {
+    fn put(&self, path: String, file: OutputFile) {
+        self.lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(path, file);
+    }
+}
+
+/// Every path of the generated crate and who owns it, without the contents.
+pub type Listing = Vec<(String, Owner)>;
+
 /// The service crate without its migrations: the Rust code, then the docs and deployment
 /// files that describe it.
 pub fn service(ir: &Ir, spec: &str) -> Result<sql::Built, Vec<Diagnostic>> {
-    let mut built = rust::lower(ir, spec)?;
-    let docs = docs::lower(ir, spec, &built.output);
-    built.output.extend(docs);
-    built.output.extend(openapi::lower(ir, spec));
-    Ok(built)
+    let output = Mutex::new(Output::new());
+    let warnings = service_into(ir, spec, &output)?;
+    Ok(sql::Built {
+        output: output.into_inner().unwrap_or_else(PoisonError::into_inner),
+        warnings,
+    })
+}
+
+/// `service`, each file handed to `sink` as soon as it is made; answers the warnings.
+pub fn service_into(
+    ir: &Ir,
+    spec: &str,
+    sink: &dyn Sink,
+) -> Result<Vec<Diagnostic>, Vec<Diagnostic>> {
+    let crate_files = rust::lower(ir, spec, sink)?;
+    for (path, file) in docs::lower(ir, spec, &crate_files.listing) {
+        sink.put(path, file);
+    }
+    for (path, file) in openapi::lower(ir, spec) {
+        sink.put(path, file);
+    }
+    Ok(crate_files.warnings)
 }

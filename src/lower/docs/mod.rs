@@ -14,12 +14,12 @@ pub use data_model::er_diagram;
 
 use super::rust::{self, config};
 use super::sql;
-use super::{Output, OutputFile, Owner};
+use super::{Listing, Output, OutputFile, Owner};
 use crate::ir::{Ir, names};
 
 /// The files, keyed by path. `crate_files` is the rest of the crate, which the
 /// architecture document lists.
-pub fn lower(ir: &Ir, spec: &str, crate_files: &Output) -> Output {
+pub fn lower(ir: &Ir, spec: &str, crate_files: &Listing) -> Output {
     let header = rust::file::header_text(spec);
     let binary = names::snake_case(&ir.service.name);
     let vars = rust::env_vars(ir);
@@ -37,7 +37,9 @@ pub fn lower(ir: &Ir, spec: &str, crate_files: &Output) -> Output {
         redis: rust::runtime::uses_redis(ir),
         rate_limited: !rust::rate::used(ir).is_empty(),
         cached: !rust::cache::used(ir).is_empty(),
-        handlers: crate_files.values().any(|f| f.owner == Owner::UserSeed),
+        handlers: crate_files
+            .iter()
+            .any(|(_, owner)| *owner == Owner::UserSeed),
     };
     let schema = sql::schema::schema(ir);
     let mut secrets = vec![deploy::SecretVar {
@@ -65,7 +67,7 @@ pub fn lower(ir: &Ir, spec: &str, crate_files: &Output) -> Output {
     }
     let mut files: Vec<String> = crate_files
         .iter()
-        .map(|(path, file)| match file.owner {
+        .map(|(path, owner)| match owner {
             Owner::Generated => path.clone(),
             Owner::UserSeed => format!("{path}  (yours: written once, never overwritten)"),
         })

@@ -30,27 +30,32 @@ use quote::quote;
 
 pub use config::{EnvVar, env_vars};
 
-use super::sql::Built;
-use super::{Output, OutputFile, Owner};
+use super::{Listing, OutputFile, Owner, Sink};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::ir::{Ir, ResourceId, names};
 
-/// Every file of the crate except the migrations, keyed by path, and warnings about
-/// operations it could not generate.
-pub fn lower(ir: &Ir, spec: &str) -> Result<Built, Vec<Diagnostic>> {
-    std::thread::scope(|scope| lower_printing_aside(ir, spec, scope))
+/// What `lower` handed its sink, and warnings about operations it could not generate.
+pub struct Lowered {
+    pub listing: Listing,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Every file of the crate except the migrations, each handed to `sink` when printed.
+pub fn lower(ir: &Ir, spec: &str, sink: &dyn Sink) -> Result<Lowered, Vec<Diagnostic>> {
+    std::thread::scope(|scope| lower_printing_aside(ir, spec, sink, scope))
 }
 
 /// `lower`, with a second thread printing each module while the next one is built.
 fn lower_printing_aside<'scope>(
     ir: &Ir,
     spec: &'scope str,
+    sink: &'scope dyn Sink,
     scope: &'scope std::thread::Scope<'scope, '_>,
-) -> Result<Built, Vec<Diagnostic>> {
+) -> Result<Lowered, Vec<Diagnostic>> {
     let crate_name = names::snake_case(&ir.service.name);
     let mut repos = Vec::new();
     let mut warnings = Vec::new();
-    let mut modules = Rendered::new(spec, scope);
+    let mut modules = Rendered::new(spec, sink, scope);
     let mut user_files: Vec<(String, TokenStream)> = Vec::new();
     let mut http_modules = Vec::new();
     let mut service_modules = Vec::new();
@@ -161,7 +166,11 @@ fn lower_printing_aside<'scope>(
             runtime::handlers_mod_rs(&handler_modules),
         ));
     }
-    let (mut out, failures) = modules.finish();
+    let (printed, failures) = modules.finish();
+    let mut listing: Listing = printed
+        .into_iter()
+        .map(|path| (path, Owner::Generated))
+        .collect();
     let mut errors = Vec::new();
     let mut internal = |message: String| {
         errors.push(
@@ -170,68 +179,73 @@ fn lower_printing_aside<'scope>(
         );
     };
     failures.into_iter().for_each(&mut internal);
+    let mut put = |path: String, file: OutputFile| {
+        listing.push((path.clone(), file.owner));
+        sink.put(path, file);
+    };
     for (path, tokens) in user_files {
         match file::render_user(&path, spec, tokens) {
-            Ok(text) => {
-                out.insert(
-                    path,
-                    OutputFile {
-                        contents: text,
-                        owner: Owner::UserSeed,
-                    },
-                );
-            }
+            Ok(text) => put(
+                path,
+                OutputFile {
+                    contents: text,
+                    owner: Owner::UserSeed,
+                },
+            ),
             Err(message) => internal(message),
         }
     }
-    out.insert(
+    put(
         "Cargo.toml".to_string(),
         generated(manifest::cargo_toml(ir, &crate_name, spec)),
     );
-    out.insert(".env.example".to_string(), generated(env_example(ir, spec)));
-    out.insert(
+    put(".env.example".to_string(), generated(env_example(ir, spec)));
+    put(
         ".gitignore".to_string(),
         generated(format!(
             "# {}\n/target\n/.svcc\n*.db\n*.db-shm\n*.db-wal\n",
             file::header_text(spec)
         )),
     );
+    listing.sort_by(|a, b| a.0.cmp(&b.0));
     if errors.is_empty() {
-        Ok(Built {
-            output: out,
-            warnings,
-        })
+        Ok(Lowered { listing, warnings })
     } else {
         Err(errors)
     }
 }
 
-/// Generated modules, printed as soon as they are built: only one module's token tree is
-/// alive at a time, which keeps memory flat on large specs. Token trees cannot cross
-/// threads, so this thread turns each into text and a printer thread parses and formats
-/// it (most of the printing cost) while the next module is built.
+/// Generated modules, printed as soon as they are built and handed to the sink: only one
+/// module's token tree is alive at a time, which keeps memory flat on large specs. Token
+/// trees cannot cross threads, so this thread turns each into text and a printer thread
+/// parses and formats it (most of the printing cost) while the next module is built.
 struct Rendered<'scope> {
     modules: std::sync::mpsc::SyncSender<(String, String)>,
-    printer: std::thread::ScopedJoinHandle<'scope, (Output, Vec<String>)>,
+    printer: std::thread::ScopedJoinHandle<'scope, (Vec<String>, Vec<String>)>,
 }
 
 impl<'scope> Rendered<'scope> {
-    fn new(spec: &'scope str, scope: &'scope std::thread::Scope<'scope, '_>) -> Self {
+    fn new(
+        spec: &'scope str,
+        sink: &'scope dyn Sink,
+        scope: &'scope std::thread::Scope<'scope, '_>,
+    ) -> Self {
         // A bounded queue: when printing lags far behind, building waits instead of piling
         // up text.
         let (modules, received) = std::sync::mpsc::sync_channel::<(String, String)>(64);
         let printer = scope.spawn(move || {
-            let mut out = Output::new();
+            let mut printed = Vec::new();
             let mut failures = Vec::new();
             for (path, text) in received {
                 match file::render(&path, spec, &text) {
                     Ok(text) => {
-                        out.insert(path, generated(text));
+                        printed.push(path.clone());
+                        sink.put(path, generated(text));
                     }
                     Err(message) => failures.push(message),
                 }
             }
-            (out, failures)
+            (printed, failures)
         });
         Rendered { modules, printer }
     }
@@ -241,13 +255,13 @@ impl<'scope> Rendered<'scope> {
         self.modules.send((path, tokens.to_string())).ok();
     }
 
-    /// Every printed module, and the modules that did not parse.
-    fn finish(self) -> (Output, Vec<String>) {
+    /// The paths of every printed module, and the modules that did not parse.
+    fn finish(self) -> (Vec<String>, Vec<String>) {
         let Rendered { modules, printer } = self;
         drop(modules);
         printer.join().unwrap_or_else(|_| {
             let message = "internal error: the thread printing the generated modules panicked";
-            (Output::new(), vec![message.to_string()])
+            (Vec::new(), vec![message.to_string()])
         })
     }
 }
