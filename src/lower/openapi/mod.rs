@@ -4,9 +4,10 @@
 
 mod schema;
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 
-use serde_json::value::RawValue;
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value, json};
 
 use schema::{Schemas, object, reference};
@@ -37,26 +38,39 @@ pub fn lower(ir: &Ir, spec: &str) -> Output {
 /// JSON has no comments.
 pub fn document(ir: &Ir, header: &str) -> String {
     let mut schemas = Schemas::new(ir);
-    let mut paths = Paths::default();
     let base = ir.service.base_path.trim_end_matches('/');
     let mut fixed = Map::new();
     health_paths(&mut fixed);
     if ir.auth.is_some() {
         auth_paths(ir, &mut schemas, &mut fixed, base);
     }
+    let mut places = BTreeMap::new();
     for (path, item) in fixed {
         for (method, operation) in item.as_object().into_iter().flatten() {
-            paths.add(&path, method, operation);
+            places.insert(
+                (path.clone(), method.clone()),
+                Place::Fixed(operation.clone()),
+            );
         }
     }
     for (i, r) in ir.resources.iter().enumerate() {
         let id = ResourceId(crate::ir::id32(i));
         for op in &r.operations {
-            let path = format!("{base}{}", op.path);
             for method in op.methods() {
-                let operation = operation(ir, &mut schemas, id, op, method);
-                paths.add(&path, &method.as_str().to_ascii_lowercase(), &operation);
+                let key = (
+                    format!("{base}{}", op.path),
+                    method.as_str().to_ascii_lowercase(),
+                );
+                places.insert(key, Place::Spec { id, op, method });
             }
+        }
+    }
+    // The components come first in the document but fill up as operations are built, so
+    // they are collected in a first pass; the second builds each operation again as it is
+    // printed. Holding every operation instead took many times the document's size.
+    for place in places.values() {
+        if let Place::Spec { id, op, method } = place {
+            operation(ir, &mut schemas, *id, op, *method);
         }
     }
     schemas
@@ -71,46 +85,128 @@ pub fn document(ir: &Ir, header: &str) -> String {
         info["description"] = json!(ir.service.docs.join(" "));
     }
     let document = Document {
-        components: json!({
-            "schemas": schemas.components,
-            "securitySchemes": security_schemes(ir),
-            "responses": error_responses(ir.service.error_format),
-        }),
+        ir,
         info,
-        openapi: "3.1.0",
-        paths: paths.0,
+        schemas: RefCell::new(schemas),
+        places,
     };
     serde_json::to_string_pretty(&document).unwrap_or_default()
 }
 
-/// The top level, its keys in the order `Value` would sort them.
-#[derive(serde::Serialize)]
-struct Document {
-    components: Value,
-    info: Value,
-    openapi: &'static str,
-    paths: BTreeMap<String, BTreeMap<String, Box<RawValue>>>,
+/// Where an operation is served from and what builds it.
+enum Place<'a> {
+    /// Health and account endpoints, built up front.
+    Fixed(Value),
+    Spec {
+        id: ResourceId,
+        op: &'a Operation,
+        method: Method,
+    },
 }
 
-/// Operations by path and method, each printed as soon as it is built: held as values,
-/// the operations of a large spec took fifteen times the document's size in memory.
-#[derive(Default)]
-struct Paths(BTreeMap<String, BTreeMap<String, Box<RawValue>>>);
+/// The document, printed with its keys in the order a `Value` would sort them and each
+/// operation built only when it is printed.
+struct Document<'a> {
+    ir: &'a Ir,
+    info: Value,
+    schemas: RefCell<Schemas<'a>>,
+    /// Operations by path and method.
+    places: BTreeMap<(String, String), Place<'a>>,
+}
 
-impl Paths {
-    fn add(&mut self, path: &str, method: &str, operation: &Value) {
-        // An operation sits three levels deep (document, paths, path item), and a raw value
-        // is copied as it is, so its lines carry that indentation already. JSON strings
-        // escape their newlines: every line break here is the printer's.
-        let text = serde_json::to_string_pretty(operation)
-            .unwrap_or_default()
-            .replace('\n', "\n      ");
-        if let Ok(raw) = RawValue::from_string(text) {
-            self.0
-                .entry(path.to_owned())
-                .or_default()
-                .insert(method.to_owned(), raw);
+impl Serialize for Document<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let format = self.ir.service.error_format;
+        let components = json!({
+            "responses": error_responses(format),
+            "securitySchemes": security_schemes(self.ir),
+        });
+        let mut document = serializer.serialize_map(Some(4))?;
+        document.serialize_entry(
+            "components",
+            &Components {
+                schemas: &self.schemas.borrow().components,
+                rest: &components,
+            },
+        )?;
+        document.serialize_entry("info", &self.info)?;
+        document.serialize_entry("openapi", "3.1.0")?;
+        document.serialize_entry("paths", &Paths(self))?;
+        document.end()
+    }
+}
+
+/// `components`: the collected schemas among the fixed parts, in key order.
+struct Components<'a> {
+    schemas: &'a Map<String, Value>,
+    rest: &'a Value,
+}
+
+impl Serialize for Components<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        let rest = self.rest.as_object().into_iter().flatten();
+        let schemas = std::iter::once(("schemas", Entry::Schemas(self.schemas)));
+        let mut entries: Vec<(&str, Entry)> = rest
+            .map(|(key, value)| (key.as_str(), Entry::Value(value)))
+            .chain(schemas)
+            .collect();
+        entries.sort_by(|a, b| a.0.cmp(b.0));
+        for (key, entry) in entries {
+            match entry {
+                Entry::Schemas(schemas) => map.serialize_entry(key, schemas)?,
+                Entry::Value(value) => map.serialize_entry(key, value)?,
+            }
         }
+        map.end()
+    }
+}
+
+enum Entry<'a> {
+    Schemas(&'a Map<String, Value>),
+    Value(&'a Value),
+}
+
+/// `paths`: path items, each operation built as it is printed.
+struct Paths<'d, 'a>(&'d Document<'a>);
+
+impl Serialize for Paths<'_, '_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let places = &self.0.places;
+        let mut map = serializer.serialize_map(None)?;
+        let mut rest = places.iter().peekable();
+        while let Some(((path, _), _)) = rest.peek() {
+            let path = path.clone();
+            let mut methods = Vec::new();
+            while let Some(entry) = rest.next_if(|((p, _), _)| *p == path) {
+                methods.push(entry);
+            }
+            map.serialize_entry(&path, &PathItem(self.0, methods))?;
+        }
+        map.end()
+    }
+}
+
+/// The operations at one path, by method.
+type Methods<'d, 'a> = Vec<(&'d (String, String), &'d Place<'a>)>;
+
+struct PathItem<'d, 'a>(&'d Document<'a>, Methods<'d, 'a>);
+
+impl Serialize for PathItem<'_, '_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let PathItem(document, methods) = self;
+        let mut map = serializer.serialize_map(Some(methods.len()))?;
+        for ((_, method), place) in methods {
+            match place {
+                Place::Fixed(value) => map.serialize_entry(method, value)?,
+                Place::Spec { id, op, method: m } => {
+                    let built =
+                        operation(document.ir, &mut document.schemas.borrow_mut(), *id, op, *m);
+                    map.serialize_entry(method, &built)?;
+                }
+            }
+        }
+        map.end()
     }
 }
 

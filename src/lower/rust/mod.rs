@@ -159,7 +159,7 @@ fn lower_printing_aside<'scope>(
     if let Some(tokens) = rate::rate_rs(ir) {
         modules.push(("src/rate.rs".into(), tokens));
     }
-    modules.extend(api_tests::files(ir, &crate_name, &skipped));
+    api_tests::files(ir, &crate_name, &skipped, &mut modules);
     if !handler_modules.is_empty() {
         modules.push((
             "src/handlers/mod.rs".into(),

@@ -31,22 +31,27 @@ const MISSING_UUID: &str = "00000000-0000-4000-8000-000000000000";
 
 /// `(path, tokens)` of every file under `tests/api/`. `skipped` lists, per resource, the
 /// operations that were not generated (they answer 501 and get no tests).
-pub fn files(ir: &Ir, crate_name: &str, skipped: &[Vec<usize>]) -> Vec<(String, TokenStream)> {
+pub fn files(
+    ir: &Ir,
+    crate_name: &str,
+    skipped: &[Vec<usize>],
+    files: &mut impl Extend<(String, TokenStream)>,
+) {
     let accounts = Accounts::of(ir);
     let uses = Uses::default();
     let mut modules = vec![format_ident!("health")];
-    let mut files = vec![(
+    files.extend([(
         "tests/api/health.rs".to_string(),
         health_rs(ir, crate_name, accounts.as_ref()),
-    )];
+    )]);
     if let Some(a) = &accounts {
         modules.push(format_ident!("auth"));
-        files.push(("tests/api/auth.rs".into(), auth_rs(a, crate_name)));
+        files.extend([("tests/api/auth.rs".into(), auth_rs(a, crate_name))]);
         if let Some(tests) = api_keys_rs(ir, a, crate_name) {
             uses.api_keys.set(true);
             uses.database.set(true);
             modules.push(format_ident!("api_keys"));
-            files.push(("tests/api/api_keys.rs".into(), tests));
+            files.extend([("tests/api/api_keys.rs".into(), tests)]);
         }
     }
     if let Some(tests) = accounts
@@ -54,19 +59,19 @@ pub fn files(ir: &Ir, crate_name: &str, skipped: &[Vec<usize>]) -> Vec<(String, 
         .and_then(|a| access::access_rs(ir, a, skipped, &uses))
     {
         modules.push(format_ident!("access"));
-        files.push(("tests/api/access.rs".into(), tests));
+        files.extend([("tests/api/access.rs".into(), tests)]);
     }
     let limits = rate_tests(ir, skipped, accounts.as_ref());
     if !limits.is_empty() {
         modules.push(format_ident!("rate_limits"));
-        files.push((
+        files.extend([(
             "tests/api/rate_limits.rs".into(),
             quote! {
                 //! Each rate policy answers 429, with `Retry-After` and `RateLimit-*`, once spent.
                 use crate::helpers::TestApp;
                 #(#limits)*
             },
-        ));
+        )]);
     }
     for (i, r) in ir.resources.iter().enumerate() {
         let id = ResourceId(crate::ir::id32(i));
@@ -94,7 +99,7 @@ pub fn files(ir: &Ir, crate_name: &str, skipped: &[Vec<usize>]) -> Vec<(String, 
             " The `{}` resource: answers that hold whatever the database holds.",
             r.name
         );
-        files.push((
+        files.extend([(
             format!("tests/api/{}.rs", r.name),
             quote! {
                 #![doc = #doc]
@@ -103,13 +108,13 @@ pub fn files(ir: &Ir, crate_name: &str, skipped: &[Vec<usize>]) -> Vec<(String, 
                 use crate::helpers::TestApp;
                 #(#tests)*
             },
-        ));
+        )]);
     }
-    files.push((
+    files.extend([(
         "tests/api/helpers.rs".into(),
         helpers_rs(ir, crate_name, accounts.as_ref(), &uses),
-    ));
-    files.push((
+    )]);
+    files.extend([(
         "tests/api/main.rs".into(),
         quote! {
             //! Integration tests generated from the spec; add your own in another file under
@@ -117,8 +122,7 @@ pub fn files(ir: &Ir, crate_name: &str, skipped: &[Vec<usize>]) -> Vec<(String, 
             mod helpers;
             #(mod #modules;)*
         },
-    ));
-    files
+    )]);
 }
 
 /// What the tests need to sign callers up, when registration is generated and svcc can
