@@ -24,6 +24,7 @@ pub(crate) mod types;
 pub(crate) mod view;
 
 use std::fmt::Write as _;
+use std::sync::mpsc::TrySendError;
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -218,10 +219,34 @@ fn lower_printing_aside<'scope>(
 /// Generated modules, printed as soon as they are built and handed to the sink: only one
 /// module's token tree is alive at a time, which keeps memory flat on large specs. Token
 /// trees cannot cross threads, so this thread turns each into text and a printer thread
-/// parses and formats it (most of the printing cost) while the next module is built.
+/// parses and formats it (most of the printing cost) while the next module is built. When
+/// the printer falls behind, this thread prints the module itself.
 struct Rendered<'scope> {
+    spec: &'scope str,
+    sink: &'scope dyn Sink,
     modules: std::sync::mpsc::SyncSender<(String, String)>,
-    printer: std::thread::ScopedJoinHandle<'scope, (Vec<String>, Vec<String>)>,
+    printer: std::thread::ScopedJoinHandle<'scope, Printed>,
+    /// What this thread printed.
+    here: Printed,
+}
+
+/// The paths of printed modules, and the modules that did not parse.
+#[derive(Default)]
+struct Printed {
+    paths: Vec<String>,
+    failures: Vec<String>,
+}
+
+impl Printed {
+    fn print(&mut self, sink: &dyn Sink, spec: &str, path: String, text: &str) {
+        match file::render(&path, spec, text) {
+            Ok(text) => {
+                self.paths.push(path.clone());
+                sink.put(path, generated(text));
+            }
+            Err(message) => self.failures.push(message),
+        }
+    }
 }
 
 impl<'scope> Rendered<'scope> {
@@ -230,39 +255,53 @@ impl<'scope> Rendered<'scope> {
         sink: &'scope dyn Sink,
         scope: &'scope std::thread::Scope<'scope, '_>,
     ) -> Self {
-        // A bounded queue: when printing lags far behind, building waits instead of piling
-        // up text.
-        let (modules, received) = std::sync::mpsc::sync_channel::<(String, String)>(64);
+        // Bounded: a full queue means the printer is behind, and this thread helps.
+        let (modules, received) = std::sync::mpsc::sync_channel::<(String, String)>(16);
         let printer = scope.spawn(move || {
-            let mut printed = Vec::new();
-            let mut failures = Vec::new();
+            let mut printed = Printed::default();
             for (path, text) in received {
-                match file::render(&path, spec, &text) {
-                    Ok(text) => {
-                        printed.push(path.clone());
-                        sink.put(path, generated(text));
-                    }
-                    Err(message) => failures.push(message),
-                }
+                printed.print(sink, spec, path, &text);
             }
-            (printed, failures)
+            printed
         });
-        Rendered { modules, printer }
+        Rendered {
+            spec,
+            sink,
+            modules,
+            printer,
+            here: Printed::default(),
+        }
     }
 
     fn push(&mut self, (path, tokens): (String, TokenStream)) {
-        // The printer only stops early by panicking, which `finish` reports.
-        self.modules.send((path, tokens.to_string())).ok();
+        match self.modules.try_send((path, tokens.to_string())) {
+            Ok(()) => {}
+            Err(TrySendError::Full((path, text))) => {
+                self.here.print(self.sink, self.spec, path, &text);
+            }
+            // The printer only stops early by panicking, which `finish` reports.
+            Err(TrySendError::Disconnected(_)) => {}
+        }
     }
 
     /// The paths of every printed module, and the modules that did not parse.
     fn finish(self) -> (Vec<String>, Vec<String>) {
-        let Rendered { modules, printer } = self;
+        let Rendered {
+            modules,
+            printer,
+            mut here,
+            ..
+        } = self;
         drop(modules);
-        printer.join().unwrap_or_else(|_| {
-            let message = "internal error: the thread printing the generated modules panicked";
-            (Vec::new(), vec![message.to_string()])
-        })
+        let there = printer.join().unwrap_or_else(|_| Printed {
+            paths: Vec::new(),
+            failures: vec![
+                "internal error: the thread printing the generated modules panicked".to_string(),
+            ],
+        });
+        here.paths.extend(there.paths);
+        here.failures.extend(there.failures);
+        (here.paths, here.failures)
     }
 }
 
