@@ -9,11 +9,19 @@ pub fn render(path: &str, spec: &str, tokens: &str) -> Result<String, String> {
     let file: syn::File = syn::parse_file(tokens).map_err(|e| {
         format!("internal error: generated `{path}` does not parse ({e}):\n{tokens}")
     })?;
-    Ok(format!(
-        "{}\n{}",
-        header(spec),
-        prettyplease::unparse(&file)
-    ))
+    Ok(generated(spec, &file))
+}
+
+/// `render` from the tokens themselves, on the thread that built them. Tokens are parsed
+/// where they are, so the error cannot quote them.
+pub fn render_tokens(path: &str, spec: &str, tokens: TokenStream) -> Result<String, String> {
+    let file: syn::File = syn::parse2(tokens)
+        .map_err(|e| format!("internal error: generated `{path}` does not parse ({e})"))?;
+    Ok(generated(spec, &file))
+}
+
+fn generated(spec: &str, file: &syn::File) -> String {
+    format!("{}\n{}", header(spec), prettyplease::unparse(file))
 }
 
 /// A file written once for the user to own: a header that says so instead.

@@ -24,7 +24,7 @@ pub(crate) mod types;
 pub(crate) mod view;
 
 use std::fmt::Write as _;
-use std::sync::mpsc::TrySendError;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -43,7 +43,8 @@ pub struct Lowered {
 
 /// Every file of the crate except the migrations, each handed to `sink` when printed.
 pub fn lower(ir: &Ir, spec: &str, sink: &dyn Sink) -> Result<Lowered, Vec<Diagnostic>> {
-    std::thread::scope(|scope| lower_printing_aside(ir, spec, sink, scope))
+    let queued = AtomicUsize::new(0);
+    std::thread::scope(|scope| lower_printing_aside(ir, spec, sink, &queued, scope))
 }
 
 /// `lower`, with a second thread printing each module while the next one is built.
@@ -51,12 +52,13 @@ fn lower_printing_aside<'scope>(
     ir: &Ir,
     spec: &'scope str,
     sink: &'scope dyn Sink,
+    queued: &'scope AtomicUsize,
     scope: &'scope std::thread::Scope<'scope, '_>,
 ) -> Result<Lowered, Vec<Diagnostic>> {
     let crate_name = names::snake_case(&ir.service.name);
     let mut repos = Vec::new();
     let mut warnings = Vec::new();
-    let mut modules = Rendered::new(spec, sink, scope);
+    let mut modules = Rendered::new(spec, sink, queued, scope);
     let mut user_files: Vec<(String, TokenStream)> = Vec::new();
     let mut http_modules = Vec::new();
     let mut service_modules = Vec::new();
@@ -225,10 +227,15 @@ struct Rendered<'scope> {
     spec: &'scope str,
     sink: &'scope dyn Sink,
     modules: std::sync::mpsc::SyncSender<(String, String)>,
+    /// Modules sent and not yet taken by the printer.
+    queued: &'scope AtomicUsize,
     printer: std::thread::ScopedJoinHandle<'scope, Printed>,
     /// What this thread printed.
     here: Printed,
 }
+
+/// How many modules may wait for the printer thread.
+const QUEUE: usize = 16;
 
 /// The paths of printed modules, and the modules that did not parse.
 #[derive(Default)]
@@ -238,8 +245,8 @@ struct Printed {
 }
 
 impl Printed {
-    fn print(&mut self, sink: &dyn Sink, spec: &str, path: String, text: &str) {
-        match file::render(&path, spec, text) {
+    fn print(&mut self, sink: &dyn Sink, path: String, rendered: Result<String, String>) {
+        match rendered {
             Ok(text) => {
                 self.paths.push(path.clone());
                 sink.put(path, generated(text));
@@ -253,14 +260,15 @@ impl<'scope> Rendered<'scope> {
     fn new(
         spec: &'scope str,
         sink: &'scope dyn Sink,
+        queued: &'scope AtomicUsize,
         scope: &'scope std::thread::Scope<'scope, '_>,
     ) -> Self {
-        // Bounded: a full queue means the printer is behind, and this thread helps.
-        let (modules, received) = std::sync::mpsc::sync_channel::<(String, String)>(16);
+        let (modules, received) = std::sync::mpsc::sync_channel::<(String, String)>(QUEUE);
         let printer = scope.spawn(move || {
             let mut printed = Printed::default();
             for (path, text) in received {
-                printed.print(sink, spec, path, &text);
+                queued.fetch_sub(1, Ordering::Relaxed);
+                printed.print(sink, path.clone(), file::render(&path, spec, &text));
             }
             printed
         });
@@ -268,20 +276,23 @@ impl<'scope> Rendered<'scope> {
             spec,
             sink,
             modules,
+            queued,
             printer,
             here: Printed::default(),
         }
     }
 
     fn push(&mut self, (path, tokens): (String, TokenStream)) {
-        match self.modules.try_send((path, tokens.to_string())) {
-            Ok(()) => {}
-            Err(TrySendError::Full((path, text))) => {
-                self.here.print(self.sink, self.spec, path, &text);
-            }
-            // The printer only stops early by panicking, which `finish` reports.
-            Err(TrySendError::Disconnected(_)) => {}
+        // A full queue means the printer is behind: this thread prints the module itself,
+        // straight from its tokens.
+        if self.queued.load(Ordering::Relaxed) >= QUEUE {
+            let rendered = file::render_tokens(&path, self.spec, tokens);
+            self.here.print(self.sink, path, rendered);
+            return;
         }
+        self.queued.fetch_add(1, Ordering::Relaxed);
+        // The printer only stops early by panicking, which `finish` reports.
+        self.modules.send((path, tokens.to_string())).ok();
     }
 
     /// The paths of every printed module, and the modules that did not parse.
