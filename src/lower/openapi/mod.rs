@@ -46,11 +46,11 @@ pub fn document(ir: &Ir, header: &str) -> String {
     }
     let mut places = BTreeMap::new();
     for (path, item) in fixed {
-        for (method, operation) in item.as_object().into_iter().flatten() {
-            places.insert(
-                (path.clone(), method.clone()),
-                Place::Fixed(operation.clone()),
-            );
+        let Value::Object(methods) = item else {
+            continue;
+        };
+        for (method, operation) in methods {
+            places.insert((path.clone(), method), Place::Fixed(operation));
         }
     }
     for (i, r) in ir.resources.iter().enumerate() {

@@ -268,7 +268,8 @@ impl<'scope> Rendered<'scope> {
             let mut printed = Printed::default();
             for (path, text) in received {
                 queued.fetch_sub(1, Ordering::Relaxed);
-                printed.print(sink, path.clone(), file::render(&path, spec, &text));
+                let rendered = file::render(&path, spec, &text);
+                printed.print(sink, path, rendered);
             }
             printed
         });
