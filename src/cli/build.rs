@@ -187,7 +187,7 @@ fn store(
         if write(&target, &file)? {
             progress.changed.push(path.clone());
         }
-        progress.stamp.insert(path, stamp::Entries::entry(&file));
+        progress.stamp.record(path, &file);
     }
     Ok(progress)
 }

@@ -55,18 +55,14 @@ pub(super) fn is_current(out_dir: &Path, key: u64) -> bool {
 pub(super) struct Entries(BTreeMap<String, Option<u64>>);
 
 impl Entries {
-    /// What the stamp records of `file`, worked out apart so the caller can hash outside
-    /// a lock.
-    pub(super) fn entry(file: &OutputFile) -> Option<u64> {
-        match file.owner {
+    /// Records a file the build made: a generated file's hash, or that a user-owned one
+    /// exists (the user owns its contents).
+    pub(super) fn record(&mut self, path: String, file: &OutputFile) {
+        let hash = match file.owner {
             Owner::Generated => Some(content_hash(file.contents.as_bytes())),
-            // The user owns its contents.
             Owner::UserSeed => None,
-        }
-    }
-
-    pub(super) fn insert(&mut self, path: String, entry: Option<u64>) {
-        self.0.insert(path, entry);
+        };
+        self.0.insert(path, hash);
     }
 }
 
@@ -150,7 +146,7 @@ mod tests {
         assert!(!is_current(dir, 7), "no stamp yet");
         let mut entries = Entries::default();
         for (path, file) in &output {
-            entries.insert(path.clone(), Entries::entry(file));
+            entries.record(path.clone(), file);
         }
         write(dir, 7, &entries);
         assert!(is_current(dir, 7));
