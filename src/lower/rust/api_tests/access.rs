@@ -6,15 +6,13 @@
 //! create them, so no request depends on what another one did.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use serde_json::{Value, json};
 
-use super::{
-    Accounts, ROLE_CALLERS, Uses, decide, is_email, json_inner, needs_value, sample, text_fits,
-};
+use super::{Accounts, ROLE_CALLERS, Uses, decide, json_inner, needs_value, sample, text_fits};
 use crate::ir::{
     AuthRule, Entity, Expr, Field, FieldType, Ir, OpKind, Operation, ResourceId, Step,
 };
@@ -118,6 +116,33 @@ fn file(roles: &[String], helpers: &Helpers, tests: &[TokenStream]) -> TokenStre
             }
         }
     });
+    let fit = helpers.fit.get().then(|| {
+        quote! {
+            /// `text` shortened so that it and `suffix` fit in `max` characters, then `suffix`.
+            fn fit(text: &str, suffix: &str, max: usize) -> String {
+                let keep = max.saturating_sub(suffix.chars().count());
+                text.chars().take(keep).chain(suffix.chars()).collect()
+            }
+        }
+    });
+    let letters = helpers.letters.get().then(|| {
+        quote! {
+            /// `n` in letters, for fields that take no digits: `a` to `z`, then `ba`, `bb`...
+            fn letters(mut n: usize) -> String {
+                const ALPHABET: &[u8; 26] = b"abcdefghijklmnopqrstuvwxyz";
+                let mut out = Vec::new();
+                loop {
+                    out.push(char::from(ALPHABET[n % 26]));
+                    n /= 26;
+                    if n == 0 {
+                        break;
+                    }
+                }
+                out.into_iter().rev().collect()
+            }
+        }
+    });
+    let seeds = helpers.seeds.take().into_values();
     quote! {
         //! The authorization matrix: each operation sent anonymously, by the owner of the
         //! records it touches, by another user and by an account of each role, answers what
@@ -160,6 +185,10 @@ fn file(roles: &[String], helpers: &Helpers, tests: &[TokenStream]) -> TokenStre
 
         #lists
         #allowed
+        #fit
+        #letters
+
+        #(#seeds)*
 
         #(#tests)*
     }
@@ -172,6 +201,10 @@ struct Helpers {
     owner_roles: Cell<bool>,
     lists: Cell<bool>,
     allowed: Cell<bool>,
+    fit: Cell<bool>,
+    letters: Cell<bool>,
+    /// The function creating records of each resource the tests seed.
+    seeds: RefCell<BTreeMap<ResourceId, TokenStream>>,
 }
 
 fn role_field(role: &str) -> syn::Ident {
@@ -208,8 +241,8 @@ struct Matrix<'a> {
 /// records on a large spec.
 #[derive(Default)]
 struct Memo<'a> {
-    /// A valid value per field, by entity name and field index.
-    samples: RefCell<HashMap<(&'a str, usize), Option<Value>>>,
+    /// How records fill each field in, by entity name and field index.
+    fills: RefCell<HashMap<(&'a str, usize), Fill>>,
     /// The owner's role per resource.
     owner_roles: RefCell<HashMap<ResourceId, Option<&'a str>>>,
 }
@@ -277,16 +310,175 @@ impl<'a> Matrix<'a> {
         role
     }
 
-    /// `sample` of an entity's field, computed once.
-    fn sample(&self, entity: &'a Entity, field: usize) -> Option<Value> {
+    /// How records fill an entity's field in, worked out once.
+    fn fill(&self, entity: &'a Entity, field: usize) -> Fill {
         let key = (entity.name.as_str(), field);
-        if let Some(value) = self.memo.samples.borrow().get(&key) {
-            return value.clone();
+        if let Some(fill) = self.memo.fills.borrow().get(&key) {
+            return fill.clone();
         }
-        let value = sample(self.ir, &entity.fields[field]);
-        self.memo.samples.borrow_mut().insert(key, value.clone());
-        value
+        let f = &entity.fields[field];
+        let fill = match sample(self.ir, f) {
+            None => Fill::Unknown,
+            Some(value) => {
+                let distinct = match types::storage_type(self.ir, &f.ty) {
+                    FieldType::Email => Some(Distinct::Email),
+                    FieldType::String | FieldType::Text => {
+                        value.as_str().and_then(|text| Distinct::text(f, text))
+                    }
+                    _ => None,
+                };
+                match distinct {
+                    Some(distinct) => Fill::Distinct(distinct),
+                    None if unique(entity, field) => Fill::Unknown,
+                    None => Fill::Same(value),
+                }
+            }
+        };
+        self.memo.fills.borrow_mut().insert(key, fill.clone());
+        fill
     }
+}
+
+/// How the records a test creates fill a field in.
+#[derive(Clone)]
+enum Fill {
+    /// The same valid value in every record.
+    Same(Value),
+    /// A valid value of each record's own, from the record's number (text and e-mail
+    /// fields, which unique indexes may cover).
+    Distinct(Distinct),
+    /// svcc cannot be sure of a valid value.
+    Unknown,
+}
+
+/// A value made distinct by a record's number `n`.
+#[derive(Clone)]
+enum Distinct {
+    /// `sample{n}@example.com`.
+    Email,
+    /// `text` followed by `n` written as `suffix`, cut to at most `max` characters.
+    Text {
+        text: String,
+        suffix: Suffix,
+        max: Option<usize>,
+    },
+}
+
+/// How a number is written at the end of a text.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Suffix {
+    Digits,
+    Dashed,
+    Letters,
+    UpperLetters,
+}
+
+/// The highest record number a test may give; `Distinct::text` checks the numbers up to it.
+const MAX_NUMBER: usize = 9999;
+
+impl Distinct {
+    /// The first way of writing numbers after `text` that keeps the field valid for every
+    /// number a test may give: the ones where the length changes or letters roll over.
+    fn text(f: &Field, text: &str) -> Option<Distinct> {
+        const PROBES: [usize; 12] = [1, 9, 10, 25, 26, 99, 100, 675, 676, 999, 1000, MAX_NUMBER];
+        let max = f
+            .length
+            .and_then(|b| b.max)
+            .map(|m| usize::try_from(m).unwrap_or(usize::MAX));
+        let length = text.chars().count();
+        [
+            Suffix::Digits,
+            Suffix::Dashed,
+            Suffix::Letters,
+            Suffix::UpperLetters,
+        ]
+        .into_iter()
+        .map(|suffix| Distinct::Text {
+            text: text.to_string(),
+            suffix,
+            // A limit no value reaches needs no cutting.
+            max: max.filter(|&m| m < length + suffix.of(MAX_NUMBER).chars().count()),
+        })
+        .find(|distinct| PROBES.iter().all(|&n| text_fits(f, &distinct.value(n))))
+    }
+
+    /// The value of record `n`, as the generated expression computes it.
+    fn value(&self, n: usize) -> String {
+        match self {
+            Distinct::Email => format!("sample{n}@example.com"),
+            Distinct::Text { text, suffix, max } => {
+                let suffix = suffix.of(n);
+                let keep = max.map_or(usize::MAX, |max| max.saturating_sub(suffix.chars().count()));
+                text.chars().take(keep).chain(suffix.chars()).collect()
+            }
+        }
+    }
+
+    /// The expression computing the value from `n`; marks the helpers it calls.
+    fn expr(&self, helpers: &Helpers) -> TokenStream {
+        let (text, suffix, max) = match self {
+            Distinct::Email => return quote!(format!("sample{n}@example.com")),
+            Distinct::Text { text, suffix, max } => (text, *suffix, *max),
+        };
+        if matches!(suffix, Suffix::Letters | Suffix::UpperLetters) {
+            helpers.letters.set(true);
+        }
+        let number = match suffix {
+            Suffix::Digits => quote!(n.to_string()),
+            Suffix::Dashed => quote!(format!("-{n}")),
+            Suffix::Letters => quote!(letters(n)),
+            Suffix::UpperLetters => quote!(letters(n).to_uppercase()),
+        };
+        match max {
+            Some(max) => {
+                helpers.fit.set(true);
+                let max = proc_macro2::Literal::usize_unsuffixed(max);
+                quote!(fit(#text, &#number, #max))
+            }
+            None => {
+                let format = text.replace('{', "{{").replace('}', "}}");
+                match suffix {
+                    Suffix::Digits => {
+                        let format = format!("{format}{{n}}");
+                        quote!(format!(#format))
+                    }
+                    Suffix::Dashed => {
+                        let format = format!("{format}-{{n}}");
+                        quote!(format!(#format))
+                    }
+                    _ => {
+                        let format = format!("{format}{{}}");
+                        quote!(format!(#format, #number))
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Suffix {
+    fn of(self, n: usize) -> String {
+        match self {
+            Suffix::Digits => n.to_string(),
+            Suffix::Dashed => format!("-{n}"),
+            Suffix::Letters => letters(n),
+            Suffix::UpperLetters => letters(n).to_uppercase(),
+        }
+    }
+}
+
+/// `n` in letters, as the generated `letters` writes it: `a` to `z`, then `ba`, `bb`...
+fn letters(mut n: usize) -> String {
+    const ALPHABET: &[u8; 26] = b"abcdefghijklmnopqrstuvwxyz";
+    let mut out = Vec::new();
+    loop {
+        out.push(char::from(ALPHABET[n % 26]));
+        n /= 26;
+        if n == 0 {
+            break;
+        }
+    }
+    out.into_iter().rev().collect()
 }
 
 /// The matrix of one operation.
@@ -354,12 +546,121 @@ impl Node {
     }
 }
 
-/// What a create sends: its path, body and the records they name.
+/// What a create sends: the records its path and body name, and its values.
+#[derive(Default)]
 struct Prepared {
-    path: PathExpr,
-    body: TokenStream,
+    /// The path parameters naming the parents.
+    bindings: Vec<Binding>,
     refs: Vec<(usize, Node)>,
+    /// The values sent, by field, as literals or the references' keys.
     values: Vec<(usize, TokenStream)>,
+    /// The number making the record's values distinct, when some must be.
+    number: Option<usize>,
+    /// The seed function's arguments after the number: each parent's key as a path
+    /// segment, then each referenced record.
+    args: Vec<TokenStream>,
+    /// The seed function, unless the file has it already.
+    seed: Option<SeedFn>,
+}
+
+impl Prepared {
+    /// The body of the create, as a `json!`.
+    fn body(&self, ir: &Ir, entity: &Entity) -> TokenStream {
+        let entries = self.values.iter().map(|(i, v)| {
+            let name = types::json_name(ir, &entity.fields[*i]);
+            quote!(#name: #v)
+        });
+        quote!(json!({ #(#entries),* }))
+    }
+}
+
+/// A resource's seed function: creates a record through the API as the given caller.
+#[derive(Default)]
+struct SeedFn {
+    /// Parameters after `app`, `token` and `n`: names, and whether each is a parent's key.
+    params: Vec<(syn::Ident, bool)>,
+    /// The parents' path parameters, and the parameters holding their keys.
+    parents: Vec<(String, syn::Ident)>,
+    /// Body entries, in terms of the parameters.
+    entries: Vec<TokenStream>,
+    /// Whether some value comes from the record's number `n`.
+    numbered: bool,
+}
+
+impl SeedFn {
+    fn parent(&mut self, path_param: &str) {
+        let param = self.param(path_param, true);
+        self.parents.push((path_param.to_string(), param));
+    }
+
+    fn reference(&mut self, field: &str) -> syn::Ident {
+        self.param(field, false)
+    }
+
+    /// A parameter named after `name`, numbered when the name is taken.
+    fn param(&mut self, name: &str, parent: bool) -> syn::Ident {
+        let base = crate::ir::names::snake_case(name);
+        let mut candidate = base.clone();
+        let mut n = 1;
+        while ["app", "token", "n"].contains(&candidate.as_str())
+            || self.params.iter().any(|(p, _)| *p == candidate)
+        {
+            n += 1;
+            candidate = format!("{base}_{n}");
+        }
+        let ident = ident(&candidate);
+        self.params.push((ident.clone(), parent));
+        ident
+    }
+
+    /// The function `name`, creating through `rid`'s create `op`; `None` when its path
+    /// names a parameter that is not a parent.
+    fn definition(
+        &self,
+        ir: &Ir,
+        name: &syn::Ident,
+        rid: ResourceId,
+        op: &Operation,
+    ) -> Option<TokenStream> {
+        let resource = ir.resource(rid);
+        let base = ir.service.base_path.trim_end_matches('/');
+        let mut format = base.replace('{', "{{").replace('}', "}}");
+        for segment in op.path.split('/').filter(|s| !s.is_empty()) {
+            format.push('/');
+            match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                Some(param) => {
+                    let (_, ident) = self.parents.iter().find(|(p, _)| p == param)?;
+                    format.push_str(&format!("{{{ident}}}"));
+                }
+                None => format.push_str(segment),
+            }
+        }
+        let path = if self.parents.is_empty() {
+            quote!(#format)
+        } else {
+            quote!(&format!(#format))
+        };
+        let number = self.numbered.then(|| quote!(n: usize,));
+        let params = self.params.iter().map(|(param, parent)| {
+            if *parent {
+                quote!(#param: &str)
+            } else {
+                quote!(#param: &Value)
+            }
+        });
+        let entries = &self.entries;
+        let envelope = option_str(resource.envelope.as_ref());
+        let doc = format!(
+            " A new record through `POST {}{}`, created by `token`.",
+            base, op.path
+        );
+        Some(quote! {
+            #[doc = #doc]
+            async fn #name(app: &TestApp, token: &str, #number #(#params),*) -> Value {
+                create(app, #path, token, json!({ #(#entries),* }), #envelope).await
+            }
+        })
+    }
 }
 
 /// Writes the statements that create records, numbering their variables and the unique
@@ -476,6 +777,8 @@ impl<'m, 'a> Seeder<'m, 'a> {
         let (path, body, record, listing) = match op.kind {
             OpKind::Create => {
                 let prepared = self.prepare(rid, op, Who::Owner, 0)?;
+                let path = self.path(&op.path, &prepared.bindings)?;
+                let body = prepared.body(ir, entity);
                 let new = Node {
                     var: format_ident!("created"),
                     literal_key: None,
@@ -484,7 +787,7 @@ impl<'m, 'a> Seeder<'m, 'a> {
                     caller_fields: caller_fields(entity, op),
                     values: Vec::new(),
                 };
-                (prepared.path, Some(prepared.body), Some(new), None)
+                (path, Some(body), Some(new), None)
             }
             OpKind::List => {
                 // A record of the owner's to look for in the page, when the answer is one.
@@ -619,13 +922,16 @@ impl<'m, 'a> Seeder<'m, 'a> {
                 if self.passes(rule, creator, Some(&node)) == Some(true)
                     && shows(self.ir, creating, op, key)
                 {
+                    let seed = self.seed_fn(creating, op, prepared.seed.as_ref())?;
                     let var = &node.var;
-                    let path = prepared.path.argument();
-                    let body = prepared.body;
                     let token = self.creator_token(creator);
-                    let envelope = option_str(self.ir.resource(creating).envelope.as_ref());
+                    let number = prepared
+                        .number
+                        .map(proc_macro2::Literal::usize_unsuffixed)
+                        .map(|n| quote!(#n,));
+                    let args = &prepared.args;
                     let statement = quote! {
-                        let #var = create(&app, #path, #token, #body, #envelope).await;
+                        let #var = #seed(&app, #token, #number #(#args),*).await;
                     };
                     if shared {
                         self.shared.push(statement);
@@ -639,6 +945,29 @@ impl<'m, 'a> Seeder<'m, 'a> {
             self.rewind(mark);
         }
         None
+    }
+
+    /// The name of the function seeding records through `creating`'s create, defined for
+    /// the file on first use.
+    fn seed_fn(
+        &self,
+        creating: ResourceId,
+        op: &Operation,
+        seed: Option<&SeedFn>,
+    ) -> Option<syn::Ident> {
+        let name = format_ident!(
+            "seed_{}",
+            crate::ir::names::snake_case(&self.ir.resource(creating).name)
+        );
+        if let Some(seed) = seed {
+            let definition = seed.definition(self.ir, &name, creating, op)?;
+            self.matrix
+                .helpers
+                .seeds
+                .borrow_mut()
+                .insert(creating, definition);
+        }
+        Some(name)
     }
 
     /// Where the statements, names and numbers stand, to go back to after a failed try.
@@ -704,7 +1033,8 @@ impl<'m, 'a> Seeder<'m, 'a> {
         })
     }
 
-    /// The parents, references, body and path of a create of `rid` by `who`.
+    /// The parents, references and values of a create of `rid` by `who`: the request
+    /// itself, and the call of the resource's seed function that makes the same record.
     fn prepare(
         &mut self,
         rid: ResourceId,
@@ -718,17 +1048,30 @@ impl<'m, 'a> Seeder<'m, 'a> {
         let ir = self.ir;
         let resource = ir.resource(rid);
         let entity = ir.entity(resource.entity);
-        let mut refs = Vec::new();
-        let mut bindings = Vec::new();
+        let mut prepared = Prepared::default();
+        // Only the first record of a resource defines its seed function.
+        let mut seed =
+            (!self.matrix.helpers.seeds.borrow().contains_key(&rid)).then(SeedFn::default);
         // Parents by the same caller when they may, so the record hangs under their own.
         for (field, parent) in &resource.parents {
             let (node, binding) = self.parent(entity, *field, *parent, who, depth + 1)?;
-            bindings.push(binding);
-            refs.push((*field, node));
+            prepared.args.push(match &binding.literal {
+                Some(literal) => quote!(#literal),
+                None => {
+                    let key = self.key_var(&binding);
+                    quote!(&#key)
+                }
+            });
+            if let Some(seed) = &mut seed {
+                seed.parent(&binding.param);
+            }
+            prepared.bindings.push(binding);
+            prepared.refs.push((*field, node));
         }
-        let mut values = Vec::new();
+        let mut n = None;
         for &i in op.writable_fields() {
             let f = &entity.fields[i];
+            let name = types::json_name(ir, f);
             if let FieldType::Ref(target) = &f.ty {
                 if !needs_value(f) {
                     continue;
@@ -743,26 +1086,37 @@ impl<'m, 'a> Seeder<'m, 'a> {
                 }
                 let key = types::json_name(ir, &target_entity.fields[pk]);
                 let var = &node.var;
-                values.push((i, quote!(#var[#key])));
-                refs.push((i, node));
+                prepared.values.push((i, quote!(#var[#key])));
+                prepared.args.push(quote!(&#var));
+                if let Some(seed) = &mut seed {
+                    let param = seed.reference(&f.name);
+                    seed.entries.push(quote!(#name: #param[#key]));
+                }
+                prepared.refs.push((i, node));
             } else {
-                match self.value(entity, i) {
-                    Some(v) => values.push((i, v)),
+                let fill = self.matrix.fill(entity, i);
+                match self.literal(&fill, &mut n) {
+                    Some(value) => {
+                        if let Some(seed) = &mut seed {
+                            seed.entries.push(match &fill {
+                                Fill::Distinct(distinct) => {
+                                    seed.numbered = true;
+                                    let expr = distinct.expr(self.matrix.helpers);
+                                    quote!(#name: #expr)
+                                }
+                                _ => quote!(#name: #value),
+                            });
+                        }
+                        prepared.values.push((i, value));
+                    }
                     None if needs_value(f) => return None,
                     None => {}
                 }
             }
         }
-        let entries = values.iter().map(|(i, v)| {
-            let name = types::json_name(ir, &entity.fields[*i]);
-            quote!(#name: #v)
-        });
-        Some(Prepared {
-            path: self.path(&op.path, &bindings)?,
-            body: quote!(json!({ #(#entries),* })),
-            refs,
-            values,
-        })
+        prepared.number = n;
+        prepared.seed = seed;
+        Some(prepared)
     }
 
     /// A new parent record, and the path parameter naming it.
@@ -829,23 +1183,28 @@ impl<'m, 'a> Seeder<'m, 'a> {
                 format.push_str(literal);
                 continue;
             }
-            let (var, key) = (&binding.var, &binding.key);
-            let local = format!("{var}_{}", crate::ir::names::snake_case(key));
-            if !self.taken(&local) {
-                let name = ident(&local);
-                let statement = quote!(let #name = param(&#var, #key););
-                if self.sharing {
-                    self.shared_names.push(local.clone());
-                    self.shared.push(statement);
-                } else {
-                    self.names.push(local.clone());
-                    self.statements.push(statement);
-                }
-            }
-            format.push_str(&format!("{{{local}}}"));
+            format.push_str(&format!("{{{}}}", self.key_var(binding)));
             bound = true;
         }
         Some(PathExpr { format, bound })
+    }
+
+    /// The variable holding a record's key as a path segment, read on first use.
+    fn key_var(&mut self, binding: &Binding) -> syn::Ident {
+        let (var, key) = (&binding.var, &binding.key);
+        let local = format!("{var}_{}", crate::ir::names::snake_case(key));
+        let name = ident(&local);
+        if !self.taken(&local) {
+            let statement = quote!(let #name = param(&#var, #key););
+            if self.sharing {
+                self.shared_names.push(local);
+                self.shared.push(statement);
+            } else {
+                self.names.push(local);
+                self.statements.push(statement);
+            }
+        }
+        name
     }
 
     /// An update body: the values the record was created with, others sampled.
@@ -856,13 +1215,14 @@ impl<'m, 'a> Seeder<'m, 'a> {
         node: &Node,
     ) -> Option<TokenStream> {
         let mut entries = Vec::new();
+        let mut n = None;
         for &i in op.writable_fields() {
             let f = &entity.fields[i];
             let name = types::json_name(self.ir, f);
             let value = match node.values.iter().find(|(field, _)| *field == i) {
                 Some((_, v)) => Some(v.clone()),
                 None if matches!(f.ty, FieldType::Ref(_)) => None,
-                None => self.value(entity, i),
+                None => self.literal(&self.matrix.fill(entity, i), &mut n),
             };
             match value {
                 Some(v) => entries.push(quote!(#name: #v)),
@@ -873,24 +1233,16 @@ impl<'m, 'a> Seeder<'m, 'a> {
         Some(quote!(json!({ #(#entries),* })))
     }
 
-    /// A valid value for `f`, distinct from every other this test sends where that matters
-    /// (text and e-mail fields, which unique indexes may cover).
-    fn value(&mut self, entity: &'a Entity, field: usize) -> Option<TokenStream> {
-        let f = &entity.fields[field];
-        let value = self.matrix.sample(entity, field)?;
-        let n = self.next();
-        let distinct = match types::storage_type(self.ir, &f.ty) {
-            FieldType::Email => Some(json!(format!("sample{n}@example.com"))),
-            FieldType::String | FieldType::Text => value
-                .as_str()
-                .and_then(|text| distinct_text(f, text, n))
-                .map(|text| json!(text)),
-            _ => None,
-        };
-        match distinct {
-            Some(v) => Some(json_inner(&v)),
-            None if unique(entity, field) || is_email(self.ir, f) => None,
-            None => Some(json_inner(&value)),
+    /// A valid value filling a field in, as a literal; `n` numbers the record when the
+    /// value must be distinct, and is taken on first use.
+    fn literal(&mut self, fill: &Fill, n: &mut Option<usize>) -> Option<TokenStream> {
+        match fill {
+            Fill::Same(value) => Some(json_inner(value)),
+            Fill::Distinct(distinct) => {
+                let n = *n.get_or_insert_with(|| self.next());
+                (n <= MAX_NUMBER).then(|| json_inner(&json!(distinct.value(n))))
+            }
+            Fill::Unknown => None,
         }
     }
 
@@ -991,39 +1343,6 @@ fn unique(entity: &Entity, field: usize) -> bool {
             .any(|ix| ix.unique && ix.columns.contains(&field))
 }
 
-/// `text` made distinct by `n`, still fitting the field's length and pattern.
-fn distinct_text(f: &Field, text: &str, n: usize) -> Option<String> {
-    let letters: String = {
-        let mut n = n;
-        let mut out = Vec::new();
-        loop {
-            out.push(char::from(b'a' + u8::try_from(n % 26).ok()?));
-            n /= 26;
-            if n == 0 {
-                break;
-            }
-        }
-        out.into_iter().rev().collect()
-    };
-    let suffixes = [
-        n.to_string(),
-        format!("-{n}"),
-        letters.clone(),
-        letters.to_uppercase(),
-    ];
-    suffixes.iter().find_map(|suffix| {
-        let max = f
-            .length
-            .and_then(|b| b.max)
-            .map_or(usize::MAX, |m| usize::try_from(m).unwrap_or(usize::MAX));
-        let keep = max
-            .saturating_sub(suffix.chars().count())
-            .min(text.chars().count());
-        let candidate: String = text.chars().take(keep).chain(suffix.chars()).collect();
-        text_fits(f, &candidate).then_some(candidate)
-    })
-}
-
 /// A path parameter's value: the key of the record in `var`.
 struct Binding {
     /// The parameter's name; empty for the record's own key.
@@ -1075,16 +1394,6 @@ impl PathExpr {
             (quote!(let path = format!(#format);), quote!(&path))
         } else {
             (quote!(let path = #format;), quote!(path))
-        }
-    }
-
-    /// The path as a `&str` argument.
-    fn argument(&self) -> TokenStream {
-        let format = &self.format;
-        if self.bound {
-            quote!(&format!(#format))
-        } else {
-            quote!(#format)
         }
     }
 }
