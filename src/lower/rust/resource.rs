@@ -1758,15 +1758,29 @@ fn names_safe(param: &str) -> String {
     crate::ir::names::snake_case(param)
 }
 
-/// The `use` items whose name appears as a whole token in `body`.
+/// The `use` items whose name `body` uses as an identifier.
 fn used_imports(body: &TokenStream, candidates: &[(&str, TokenStream)]) -> TokenStream {
-    let text = body.to_string();
-    let words: std::collections::BTreeSet<&str> = text
-        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-        .collect();
+    let mut used = vec![false; candidates.len()];
+    mark_used(body, candidates, &mut used);
     let uses = candidates
         .iter()
-        .filter(|(name, _)| words.contains(name))
-        .map(|(_, item)| item);
+        .zip(used)
+        .filter(|(_, used)| *used)
+        .map(|((_, item), _)| item);
     quote!(#(#uses)*)
+}
+
+/// Marks the candidates named by some identifier in `tokens`, groups included.
+fn mark_used(tokens: &TokenStream, candidates: &[(&str, TokenStream)], used: &mut [bool]) {
+    for tree in tokens.clone() {
+        match tree {
+            proc_macro2::TokenTree::Ident(ident) => {
+                for ((name, _), used) in candidates.iter().zip(used.iter_mut()) {
+                    *used = *used || ident == name;
+                }
+            }
+            proc_macro2::TokenTree::Group(group) => mark_used(&group.stream(), candidates, used),
+            _ => {}
+        }
+    }
 }
