@@ -9,18 +9,27 @@
 #
 #   bench/run.sh            everything
 #   RUNS=3 SIZES="10 100" bench/run.sh --no-criterion --no-service
+#   SVCC=/path/to/other/svcc bench/run.sh --no-criterion --no-service   (another build, A/B)
+#
+# Each fresh build writes to a directory of its own, and earlier output is only deleted when
+# the script ends: ext4 skips inodes freed in the last few seconds when it creates files, and
+# after deleting thousands of files just before a build, that search took up to 40% of the
+# build's samples, which a user's build does not pay.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 RUNS="${RUNS:-5}"
 SIZES="${SIZES:-10 100 500 2000}"
-work="${TMPDIR:-/tmp}/svcc-bench"
-rm -rf "$work" && mkdir -p "$work"
+work="${TMPDIR:-/tmp}/svcc-bench/$$"
+mkdir -p "$work"
+trap 'rm -rf "$work"' EXIT
 
-cargo build --release --quiet
-cargo build --release --quiet --example synth
 target="${CARGO_TARGET_DIR:-target}"
-svcc=$target/release/svcc
+if [ -z "${SVCC:-}" ]; then
+  cargo build --release --quiet
+fi
+cargo build --release --quiet --example synth
+svcc="${SVCC:-$target/release/svcc}"
 synth=$target/release/examples/synth
 
 # median of the numbers on stdin
@@ -46,16 +55,16 @@ for n in $SIZES; do
   spec="$work/synth-$n.svc"
   "$synth" "$n" > "$spec"
   walls=() rsss=() again=()
-  for _ in $(seq "$RUNS"); do
-    rm -rf "$work/out-$n"
-    read -r wall rss < <(timed_build "$spec" "$work/out-$n")
+  for run in $(seq "$RUNS"); do
+    out="$work/out-$n-$run"
+    read -r wall rss < <(timed_build "$spec" "$out")
     walls+=("$wall") rsss+=("$rss")
   done
   for _ in $(seq "$RUNS"); do
-    read -r wall _ < <(timed_build "$spec" "$work/out-$n")
+    read -r wall _ < <(timed_build "$spec" "$out")
     again+=("$wall")
   done
-  files=$(find "$work/out-$n" -type f -not -path '*/.svcc/*' | wc -l)
+  files=$(find "$out" -type f -not -path '*/.svcc/*' | wc -l)
   echo "| $n | $(wc -l < "$spec") | $files | $(printf '%s\n' "${walls[@]}" | median) | $(printf '%s\n' "${rsss[@]}" | median) | $(printf '%s\n' "${again[@]}" | median) |"
 done
 
