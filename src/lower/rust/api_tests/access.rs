@@ -67,6 +67,10 @@ pub fn access_rs(
 /// The file around the tests: the callers and the helpers the tests use.
 fn file(roles: &[String], helpers: &Helpers, tests: &[TokenStream]) -> TokenStream {
     let role_fields: Vec<syn::Ident> = roles.iter().map(|r| role_field(r)).collect();
+    let role_variants: Vec<syn::Ident> = roles.iter().map(|r| role_variant(r)).collect();
+    let role_labels = roles
+        .iter()
+        .map(|r| format!("another account with role `{r}`"));
     let role_docs = roles
         .iter()
         .map(|r| format!(" An account granted `{r}` that owns nothing."));
@@ -97,22 +101,29 @@ fn file(roles: &[String], helpers: &Helpers, tests: &[TokenStream]) -> TokenStre
             }
         }
     };
-    let lists = helpers.lists.get().then(|| {
+    let listing = helpers.lists.get().then(|| {
         quote! {
-            /// Whether a page (under `envelope`, if any) lists the record whose `key` is `value`.
-            fn lists(page: &Value, envelope: Option<&str>, key: &str, value: &Value) -> bool {
+            /// Checks that a page (under `envelope`, if any) lists `record`, found by its
+            /// `key`, exactly when `caller` may see it.
+            fn assert_listing(page: &Value, envelope: Option<&str>, key: &str, record: &Value, caller: Caller, visible: bool) {
                 let items = envelope.map_or(page, |e| &page[e]);
-                items.as_array().is_some_and(|items| items.iter().any(|item| &item[key] == value))
+                let listed = items.as_array().is_some_and(|items| items.iter().any(|item| item[key] == record[key]));
+                if visible {
+                    assert!(listed, "the page {caller} gets does not list {}: {page}", record[key]);
+                } else {
+                    assert!(!listed, "the page {caller} gets lists {}, which they may not see: {page}", record[key]);
+                }
             }
         }
     });
-    let allowed = helpers.allowed.get().then(|| {
+    let let_through = helpers.allowed.get().then(|| {
         quote! {
-            /// An operation with a hand-written handler: the rules let the caller through, so
-            /// whatever the handler answers, it is not a refusal.
-            fn assert_let_through(status: axum::http::StatusCode, denied: u16, what: &str, body: &Value) {
+            /// Sends a request to a hand-written handler the rules let `caller` through to:
+            /// whatever it answers, it is not a refusal (401, 403 or `denied`).
+            async fn expect_let_through(&self, app: &TestApp, caller: Caller, method: &str, path: &str, body: Option<Value>, denied: u16) {
+                let (status, body) = app.send(method, path, self.token(caller), body).await;
                 let let_through = ![401, 403, denied].contains(&status.as_u16());
-                assert!(let_through, "{what}: refused with {status}: {body}");
+                assert!(let_through, "{method} {path} as {caller}: refused with {status}: {body}");
             }
         }
     });
@@ -163,8 +174,46 @@ fn file(roles: &[String], helpers: &Helpers, tests: &[TokenStream]) -> TokenStre
             #(#[doc = #role_docs] #role_fields: String,)*
         }
 
+        /// Who sends a matrix request.
+        #[derive(Debug, Clone, Copy)]
+        enum Caller {
+            Anonymous,
+            Owner,
+            User,
+            #(#role_variants,)*
+        }
+
+        impl std::fmt::Display for Caller {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(match self {
+                    Caller::Anonymous => "an anonymous caller",
+                    Caller::Owner => "the owner",
+                    Caller::User => "another user",
+                    #(Caller::#role_variants => #role_labels,)*
+                })
+            }
+        }
+
         impl Callers {
             #sign_up
+
+            fn token(&self, caller: Caller) -> Option<&str> {
+                match caller {
+                    Caller::Anonymous => None,
+                    Caller::Owner => Some(&self.owner),
+                    Caller::User => Some(&self.user),
+                    #(Caller::#role_variants => Some(&self.#role_fields),)*
+                }
+            }
+
+            /// Sends a request as `caller`, checks its status and answers its body.
+            async fn expect(&self, app: &TestApp, caller: Caller, method: &str, path: &str, body: Option<Value>, status: u16) -> Value {
+                let (answered, body) = app.send(method, path, self.token(caller), body).await;
+                assert_eq!(answered, status, "{method} {path} as {caller}: {body}");
+                body
+            }
+
+            #let_through
         }
 
         /// Creates a record a request needs; answers it without its envelope.
@@ -183,8 +232,7 @@ fn file(roles: &[String], helpers: &Helpers, tests: &[TokenStream]) -> TokenStre
             }
         }
 
-        #lists
-        #allowed
+        #listing
         #fit
         #letters
 
@@ -209,6 +257,10 @@ struct Helpers {
 
 fn role_field(role: &str) -> syn::Ident {
     ident(&crate::ir::names::snake_case(role))
+}
+
+fn role_variant(role: &str) -> syn::Ident {
+    types::type_ident(role)
 }
 
 /// Who sends a request.
@@ -711,14 +763,15 @@ impl<'m, 'a> Seeder<'m, 'a> {
         }
     }
 
-    fn token(&self, who: Who) -> TokenStream {
+    /// `who` as the generated `Caller`.
+    fn caller(&self, who: Who) -> TokenStream {
         match who {
-            Who::Anonymous => quote!(None),
-            Who::Owner => quote!(Some(callers.owner.as_str())),
-            Who::User => quote!(Some(callers.user.as_str())),
+            Who::Anonymous => quote!(Caller::Anonymous),
+            Who::Owner => quote!(Caller::Owner),
+            Who::User => quote!(Caller::User),
             Who::Role(i) => {
-                let field = role_field(&self.matrix.roles[i]);
-                quote!(Some(callers.#field.as_str()))
+                let variant = role_variant(&self.matrix.roles[i]);
+                quote!(Caller::#variant)
             }
         }
     }
@@ -732,15 +785,6 @@ impl<'m, 'a> Seeder<'m, 'a> {
                 quote!(&callers.#field)
             }
             Who::Anonymous => quote!(""),
-        }
-    }
-
-    fn label(&self, who: Who) -> String {
-        match who {
-            Who::Anonymous => "an anonymous caller".into(),
-            Who::Owner => "the owner".into(),
-            Who::User => "another user".into(),
-            Who::Role(i) => format!("another account with role `{}`", self.matrix.roles[i]),
         }
     }
 
@@ -772,8 +816,7 @@ impl<'m, 'a> Seeder<'m, 'a> {
         let resource = ir.resource(rid);
         let entity = ir.entity(resource.entity);
         let method = op.method.as_str();
-        let token = self.token(who);
-        let label = self.label(who);
+        let caller = self.caller(who);
         let (path, body, record, listing) = match op.kind {
             OpKind::Create => {
                 let prepared = self.prepare(rid, op, Who::Owner, 0)?;
@@ -808,8 +851,7 @@ impl<'m, 'a> Seeder<'m, 'a> {
                         let envelope =
                             option_str(op.envelope.as_ref().or(resource.list_envelope.as_ref()));
                         let path = self.path(&op.path, &bindings(ir, rid, n))?;
-                        let listing =
-                            quote!(let listed = lists(&body, #envelope, #key, &#var[#key]););
+                        let listing = quote!(#envelope, #key, &#var);
                         (path, None, node, Some(listing))
                     }
                     None => {
@@ -846,40 +888,38 @@ impl<'m, 'a> Seeder<'m, 'a> {
             Some(b) => quote!(Some(#b)),
             None => quote!(None),
         };
-        let what = format!("{method} {{path}} as {label}");
+        let (path_let, path_arg) = path.bind();
         let check = match expect {
-            Expect::Status(status) => {
-                let message = format!("{what}: {{body}}");
-                let status = proc_macro2::Literal::u16_unsuffixed(status);
-                quote!(assert_eq!(status, #status, #message);)
+            Expect::Status(code) => {
+                let status = proc_macro2::Literal::u16_unsuffixed(code);
+                let send =
+                    quote!(callers.expect(&app, #caller, #method, #path_arg, #body, #status).await);
+                match listing.filter(|_| code == 200) {
+                    Some(listing) => {
+                        self.matrix.helpers.lists.set(true);
+                        quote! {
+                            let page = #send;
+                            assert_listing(&page, #listing, #caller, #passes);
+                        }
+                    }
+                    None => quote!(#send;),
+                }
             }
             Expect::LetThrough(denied) => {
                 self.matrix.helpers.allowed.set(true);
                 let denied = proc_macro2::Literal::u16_unsuffixed(denied);
-                quote!(assert_let_through(status, #denied, &format!(#what), &body);)
+                quote!(callers.expect_let_through(&app, #caller, #method, #path_arg, #body, #denied).await;)
             }
         };
-        let visible = listing
-            .filter(|_| matches!(expect, Expect::Status(200)))
-            .map(|lists| {
-                self.matrix.helpers.lists.set(true);
-                if passes {
-                    let message = format!("{what} does not list the record: {{body}}");
-                    quote!(#lists assert!(listed, #message);)
-                } else {
-                    let message = format!("{what} lists a record they may not see: {{body}}");
-                    quote!(#lists let hidden = !listed; assert!(hidden, #message);)
-                }
-            });
         let statements = &self.statements;
-        let (path_let, path_arg) = path.bind();
+        if statements.is_empty() && path_let.is_empty() {
+            return Some(check);
+        }
         Some(quote! {
             {
                 #(#statements)*
                 #path_let
-                let (status, body) = app.send(#method, #path_arg, #token, #body).await;
                 #check
-                #visible
             }
         })
     }
@@ -1387,13 +1427,14 @@ struct PathExpr {
 }
 
 impl PathExpr {
-    /// `let path = ...;` and the argument that passes it as a `&str`.
+    /// `let path = ...;` when the path is formatted, and the argument that passes it as a
+    /// `&str`.
     fn bind(&self) -> (TokenStream, TokenStream) {
         let format = &self.format;
         if self.bound {
             (quote!(let path = format!(#format);), quote!(&path))
         } else {
-            (quote!(let path = #format;), quote!(path))
+            (quote!(), quote!(#format))
         }
     }
 }
