@@ -32,7 +32,7 @@ pub type Output = BTreeMap<String, OutputFile>;
 
 /// Where files go as they are made. `Output` keeps them all; `svcc build` writes each one
 /// at once, so the files of a large spec are never all in memory together. Files of the
-/// crate arrive from a printing thread as well as the caller's.
+/// crate arrive from the two threads that lower it.
 pub trait Sink: Sync {
     fn put(&self, path: String, file: OutputFile);
 }

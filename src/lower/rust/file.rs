@@ -4,17 +4,9 @@
 
 use proc_macro2::TokenStream;
 
-/// A formatted Rust file from the text of its tokens, or that text and the parse error.
-pub fn render(path: &str, spec: &str, tokens: &str) -> Result<String, String> {
-    let file: syn::File = syn::parse_file(tokens).map_err(|e| {
-        format!("internal error: generated `{path}` does not parse ({e}):\n{tokens}")
-    })?;
-    Ok(generated(spec, &file))
-}
-
-/// `render` from the tokens themselves, on the thread that built them. Tokens are parsed
-/// where they are, so the error cannot quote them.
-pub fn render_tokens(path: &str, spec: &str, tokens: TokenStream) -> Result<String, String> {
+/// A formatted Rust file from its tokens. Tokens cannot leave the thread that built
+/// them, and are parsed as they are, so the error names the file but cannot quote them.
+pub fn render(path: &str, spec: &str, tokens: TokenStream) -> Result<String, String> {
     let file: syn::File = syn::parse2(tokens)
         .map_err(|e| format!("internal error: generated `{path}` does not parse ({e})"))?;
     Ok(generated(spec, &file))

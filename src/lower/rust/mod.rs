@@ -24,6 +24,7 @@ pub(crate) mod types;
 pub(crate) mod view;
 
 use std::fmt::Write as _;
+use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use proc_macro2::TokenStream;
@@ -33,7 +34,8 @@ pub use config::{EnvVar, env_vars};
 
 use super::{Listing, OutputFile, Owner, Sink};
 use crate::diagnostics::{Code, Diagnostic};
-use crate::ir::{Ir, ResourceId, names};
+use crate::ir::{EntityId, Ir, ResourceId, names};
+use repo::RepoSpec;
 
 /// What `lower` handed its sink, and warnings about operations it could not generate.
 pub struct Lowered {
@@ -42,78 +44,234 @@ pub struct Lowered {
 }
 
 /// Every file of the crate except the migrations, each handed to `sink` when printed.
+///
+/// Two threads share the work, each printing the modules it builds: token trees cannot
+/// cross threads, and printing them where they are spares turning them into text and back.
+/// First each thread lowers a contiguous half of the resources. Lowering a resource also
+/// collects what entity repositories must offer, in first-use order, so the second half's
+/// collection merged into the first's is what one pass would give. Then both threads take
+/// the remaining modules from one queue.
 pub fn lower(ir: &Ir, spec: &str, sink: &dyn Sink) -> Result<Lowered, Vec<Diagnostic>> {
-    let queued = AtomicUsize::new(0);
-    std::thread::scope(|scope| lower_printing_aside(ir, spec, sink, &queued, scope))
-}
-
-/// `lower`, with a second thread printing each module while the next one is built.
-fn lower_printing_aside<'scope>(
-    ir: &Ir,
-    spec: &'scope str,
-    sink: &'scope dyn Sink,
-    queued: &'scope AtomicUsize,
-    scope: &'scope std::thread::Scope<'scope, '_>,
-) -> Result<Lowered, Vec<Diagnostic>> {
-    let crate_name = names::snake_case(&ir.service.name);
-    let mut repos = Vec::new();
-    let mut warnings = Vec::new();
-    let mut modules = Rendered::new(spec, sink, queued, scope);
-    let mut user_files: Vec<(String, TokenStream)> = Vec::new();
-    let mut http_modules = Vec::new();
-    let mut service_modules = Vec::new();
-    let mut handler_modules = Vec::new();
-    let mut skipped = Vec::new();
-    if let Some(tokens) = auth::routes_rs(ir, &mut repos) {
-        modules.push(("src/http/auth.rs".into(), tokens));
-        http_modules.push(types::ident("auth"));
-    }
-    for (i, r) in ir.resources.iter().enumerate() {
-        let id = ResourceId(crate::ir::id32(i));
-        let code = resource::resource(ir, id, &mut repos);
-        warnings.extend(code.warnings);
-        skipped.push(code.skipped);
-        modules.push((format!("src/http/{}.rs", r.name), code.http));
-        modules.push((format!("src/service/{}.rs", r.name), code.service));
-        if let Some(h) = code.handlers {
-            user_files.push((format!("src/handlers/{}.rs", r.name), h));
-            handler_modules.push(types::ident(&r.name));
-        }
-        http_modules.push(types::ident(&r.name));
-        service_modules.push(types::ident(&r.name));
-    }
-    if let Some(tokens) = events::repo_rs(ir) {
-        modules.push((format!("src/repo/{}.rs", events::MODULE), tokens));
-    }
-    if let Some(tokens) = events::events_rs(ir) {
-        modules.push(("src/events.rs".into(), tokens));
-    }
-    if let Some(tokens) = events::handlers_rs(ir) {
-        user_files.push(("src/handlers/events.rs".into(), tokens));
-        handler_modules.push(types::ident("events"));
+    let half = halfway(ir);
+    let (mut resources, second) = on_two_threads(
+        || lower_resources(ir, spec, sink, 0..half, true),
+        || lower_resources(ir, spec, sink, half..ir.resources.len(), false),
+    );
+    let mut failures = Vec::new();
+    match second {
+        Some(second) => resources.absorb(second),
+        None => failures.push(PANICKED.to_string()),
     }
     let exposed = domain::exposed_entities(ir);
-    for id in &exposed {
-        let entity = ir.entity(*id);
-        let module = names::snake_case(&entity.name);
-        modules.push((
-            format!("src/domain/{module}.rs"),
-            domain::entity_rs(ir, entity, events::carried(ir, *id)),
-        ));
-        let spec = authz::spec_of(&mut repos, *id).clone();
-        let mut tokens = repo::entity_rs(ir, *id, &spec);
-        if ir.auth.as_ref().is_some_and(|a| a.identity == *id) {
-            tokens.extend(auth::credentials_fn(ir));
-            tokens.extend(auth::grant_role_fn(ir));
+    let jobs: Vec<Job> = [Job::Tests, Job::Runtime]
+        .into_iter()
+        .chain(exposed.iter().map(|id| Job::Entity(*id)))
+        .collect();
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut printer = Printer::new(spec, sink);
+        while let Some(job) = jobs.get(next.fetch_add(1, Ordering::Relaxed)) {
+            job.lower(ir, &resources, &exposed, &mut printer);
         }
-        modules.push((format!("src/repo/{}.rs", repo::module(ir, *id)), tokens));
+        printer.printed
+    };
+    let (here, there) = on_two_threads(work, work);
+    if there.is_none() {
+        failures.push(PANICKED.to_string());
+    }
+    let mut listing = std::mem::take(&mut resources.printed.listing);
+    failures.append(&mut resources.printed.failures);
+    for printed in std::iter::once(here).chain(there) {
+        listing.extend(printed.listing);
+        failures.extend(printed.failures);
+    }
+    let crate_name = names::snake_case(&ir.service.name);
+    let mut put = |path: &str, contents: String| {
+        listing.push((path.to_string(), Owner::Generated));
+        sink.put(path.to_string(), generated(contents));
+    };
+    put("Cargo.toml", manifest::cargo_toml(ir, &crate_name, spec));
+    put(".env.example", env_example(ir, spec));
+    put(
+        ".gitignore",
+        format!(
+            "# {}\n/target\n/.svcc\n*.db\n*.db-shm\n*.db-wal\n",
+            file::header_text(spec)
+        ),
+    );
+    listing.sort_by(|a, b| a.0.cmp(&b.0));
+    if failures.is_empty() {
+        Ok(Lowered {
+            listing,
+            warnings: resources.warnings,
+        })
+    } else {
+        Err(failures
+            .into_iter()
+            .map(|message| {
+                Diagnostic::error(Code::INTERNAL, ir.service.span, message)
+                    .with_help("this is a bug in svcc; please report it with the spec")
+            })
+            .collect())
+    }
+}
+
+const PANICKED: &str = "internal error: a thread lowering the service crate panicked";
+
+/// Runs `here` on this thread while `there` runs on another; `None` if `there` panicked.
+fn on_two_threads<A, B: Send>(
+    here: impl FnOnce() -> A,
+    there: impl FnOnce() -> B + Send,
+) -> (A, Option<B>) {
+    std::thread::scope(|scope| {
+        let other = scope.spawn(there);
+        let mine = here();
+        (mine, other.join().ok())
+    })
+}
+
+/// Where the second half of the resources starts: about half the operations are before it.
+fn halfway(ir: &Ir) -> usize {
+    let weight = |r: &crate::ir::Resource| r.operations.len() + 1;
+    let total: usize = ir.resources.iter().map(weight).sum();
+    let mut sum = 0;
+    ir.resources
+        .iter()
+        .position(|r| {
+            sum += weight(r);
+            2 * sum >= total
+        })
+        .map_or(0, |i| i + 1)
+}
+
+/// What lowering a run of resources printed and collected.
+#[derive(Default)]
+struct Resources {
+    /// What each entity's repository must offer.
+    repos: Vec<(EntityId, RepoSpec)>,
+    warnings: Vec<Diagnostic>,
+    /// Per resource, the operations not generated.
+    skipped: Vec<Vec<usize>>,
+    /// Module names under `src/http/`, `src/service/` and `src/handlers/`.
+    http: Vec<String>,
+    service: Vec<String>,
+    handlers: Vec<String>,
+    printed: Printed,
+}
+
+impl Resources {
+    /// Appends the lowering of the run of resources after this one.
+    fn absorb(&mut self, next: Resources) {
+        for (entity, spec) in next.repos {
+            authz::spec_of(&mut self.repos, entity).absorb(spec);
+        }
+        self.warnings.extend(next.warnings);
+        self.skipped.extend(next.skipped);
+        self.http.extend(next.http);
+        self.service.extend(next.service);
+        self.handlers.extend(next.handlers);
+        self.printed.listing.extend(next.printed.listing);
+        self.printed.failures.extend(next.printed.failures);
+    }
+}
+
+/// The `http`, `service` and `handlers` modules of `ir.resources[range]`, after the
+/// authentication routes when `with_auth`.
+fn lower_resources(
+    ir: &Ir,
+    spec: &str,
+    sink: &dyn Sink,
+    range: Range<usize>,
+    with_auth: bool,
+) -> Resources {
+    let mut printer = Printer::new(spec, sink);
+    let mut out = Resources::default();
+    if with_auth && let Some(tokens) = auth::routes_rs(ir, &mut out.repos) {
+        printer.module("src/http/auth.rs".into(), tokens);
+        out.http.push("auth".into());
+    }
+    for i in range {
+        let r = &ir.resources[i];
+        let code = resource::resource(ir, ResourceId(crate::ir::id32(i)), &mut out.repos);
+        out.warnings.extend(code.warnings);
+        out.skipped.push(code.skipped);
+        printer.module(format!("src/http/{}.rs", r.name), code.http);
+        printer.module(format!("src/service/{}.rs", r.name), code.service);
+        if let Some(tokens) = code.handlers {
+            printer.user_file(format!("src/handlers/{}.rs", r.name), tokens);
+            out.handlers.push(r.name.clone());
+        }
+        out.http.push(r.name.clone());
+        out.service.push(r.name.clone());
+    }
+    out.printed = printer.printed;
+    out
+}
+
+/// The modules lowered once the resources are: any thread may take each.
+enum Job {
+    /// `tests/api/`.
+    Tests,
+    /// The service's infrastructure modules, events and module lists.
+    Runtime,
+    /// An entity's `src/domain/` and `src/repo/` modules.
+    Entity(EntityId),
+}
+
+impl Job {
+    fn lower(&self, ir: &Ir, resources: &Resources, exposed: &[EntityId], printer: &mut Printer) {
+        match self {
+            Job::Tests => {
+                let crate_name = names::snake_case(&ir.service.name);
+                api_tests::files(ir, &crate_name, &resources.skipped, printer);
+            }
+            Job::Runtime => runtime_modules(ir, resources, exposed, printer),
+            Job::Entity(id) => entity_modules(ir, *id, &resources.repos, printer),
+        }
+    }
+}
+
+fn entity_modules(ir: &Ir, id: EntityId, repos: &[(EntityId, RepoSpec)], printer: &mut Printer) {
+    let entity = ir.entity(id);
+    let module = names::snake_case(&entity.name);
+    printer.module(
+        format!("src/domain/{module}.rs"),
+        domain::entity_rs(ir, entity, events::carried(ir, id)),
+    );
+    let offered = RepoSpec::default();
+    let spec = repos
+        .iter()
+        .find(|(e, _)| *e == id)
+        .map_or(&offered, |(_, spec)| spec);
+    let mut tokens = repo::entity_rs(ir, id, spec);
+    if ir.auth.as_ref().is_some_and(|a| a.identity == id) {
+        tokens.extend(auth::credentials_fn(ir));
+        tokens.extend(auth::grant_role_fn(ir));
+    }
+    printer.module(format!("src/repo/{}.rs", repo::module(ir, id)), tokens);
+}
+
+/// Every module that is not a resource's, an entity's or a test.
+fn runtime_modules(ir: &Ir, resources: &Resources, exposed: &[EntityId], printer: &mut Printer) {
+    let idents = |modules: &[String]| modules.iter().map(|m| types::ident(m)).collect::<Vec<_>>();
+    let crate_name = names::snake_case(&ir.service.name);
+    let mut handler_modules = idents(&resources.handlers);
+    if let Some(tokens) = events::repo_rs(ir) {
+        printer.module(format!("src/repo/{}.rs", events::MODULE), tokens);
+    }
+    if let Some(tokens) = events::events_rs(ir) {
+        printer.module("src/events.rs".into(), tokens);
+    }
+    if let Some(tokens) = events::handlers_rs(ir) {
+        printer.user_file("src/handlers/events.rs".into(), tokens);
+        handler_modules.push(types::ident("events"));
     }
     let admin = auth::admin_rs(ir);
     let id_type = ir
         .auth
         .as_ref()
         .map_or_else(|| quote!(uuid::Uuid), |a| types::key_type(ir, a.identity));
-    modules.extend([
+    printer.extend([
         (
             "src/lib.rs".to_string(),
             runtime::lib_rs(ir, !handler_modules.is_empty(), admin.is_some()),
@@ -134,192 +292,99 @@ fn lower_printing_aside<'scope>(
         ("src/db.rs".into(), runtime::db_rs(ir)),
         ("src/state.rs".into(), runtime::state_rs(ir)),
         ("src/health.rs".into(), runtime::health_rs(ir)),
-        ("src/http.rs".into(), runtime::http_rs(&http_modules)),
+        (
+            "src/http.rs".into(),
+            runtime::http_rs(&idents(&resources.http)),
+        ),
         ("src/startup.rs".into(), runtime::startup_rs(ir)),
         ("src/extract.rs".into(), runtime::extract_rs()),
         ("src/metrics.rs".into(), metrics::metrics_rs()),
         ("src/auth.rs".into(), auth::auth_rs(ir)),
         ("src/validate.rs".into(), input::validate_rs()),
         ("src/domain/mod.rs".into(), domain::mod_rs(ir)),
-        ("src/repo/mod.rs".into(), repo::mod_rs(ir, &exposed)),
+        ("src/repo/mod.rs".into(), repo::mod_rs(ir, exposed)),
         (
             "src/service/mod.rs".into(),
-            runtime::service_mod_rs(&service_modules, &id_type),
+            runtime::service_mod_rs(&idents(&resources.service), &id_type),
         ),
     ]);
-    if let Some(tokens) = admin {
-        modules.push(("src/admin.rs".into(), tokens));
-    }
-    if let Some(tokens) = sessions::repo_rs(ir) {
-        modules.push((format!("src/repo/{}.rs", sessions::MODULE), tokens));
-    }
-    if let Some(tokens) = api_keys::repo_rs(ir) {
-        modules.push((format!("src/repo/{}.rs", api_keys::MODULE), tokens));
-    }
-    if let Some(tokens) = cache::cache_rs(ir) {
-        modules.push(("src/cache.rs".into(), tokens));
-    }
-    if let Some(tokens) = rate::rate_rs(ir) {
-        modules.push(("src/rate.rs".into(), tokens));
-    }
-    api_tests::files(ir, &crate_name, &skipped, &mut modules);
+    let optional = [
+        ("src/admin.rs".to_string(), admin),
+        (
+            format!("src/repo/{}.rs", sessions::MODULE),
+            sessions::repo_rs(ir),
+        ),
+        (
+            format!("src/repo/{}.rs", api_keys::MODULE),
+            api_keys::repo_rs(ir),
+        ),
+        ("src/cache.rs".into(), cache::cache_rs(ir)),
+        ("src/rate.rs".into(), rate::rate_rs(ir)),
+    ];
+    printer.extend(
+        optional
+            .into_iter()
+            .filter_map(|(path, tokens)| Some((path, tokens?))),
+    );
     if !handler_modules.is_empty() {
-        modules.push((
+        printer.module(
             "src/handlers/mod.rs".into(),
             runtime::handlers_mod_rs(&handler_modules),
-        ));
-    }
-    let (printed, failures) = modules.finish();
-    let mut listing: Listing = printed
-        .into_iter()
-        .map(|path| (path, Owner::Generated))
-        .collect();
-    let mut errors = Vec::new();
-    let mut internal = |message: String| {
-        errors.push(
-            Diagnostic::error(Code::INTERNAL, ir.service.span, message)
-                .with_help("this is a bug in svcc; please report it with the spec"),
         );
-    };
-    failures.into_iter().for_each(&mut internal);
-    let mut put = |path: String, file: OutputFile| {
-        listing.push((path.clone(), file.owner));
-        sink.put(path, file);
-    };
-    for (path, tokens) in user_files {
-        match file::render_user(&path, spec, tokens) {
-            Ok(text) => put(
-                path,
-                OutputFile {
-                    contents: text,
-                    owner: Owner::UserSeed,
-                },
-            ),
-            Err(message) => internal(message),
-        }
-    }
-    put(
-        "Cargo.toml".to_string(),
-        generated(manifest::cargo_toml(ir, &crate_name, spec)),
-    );
-    put(".env.example".to_string(), generated(env_example(ir, spec)));
-    put(
-        ".gitignore".to_string(),
-        generated(format!(
-            "# {}\n/target\n/.svcc\n*.db\n*.db-shm\n*.db-wal\n",
-            file::header_text(spec)
-        )),
-    );
-    listing.sort_by(|a, b| a.0.cmp(&b.0));
-    if errors.is_empty() {
-        Ok(Lowered { listing, warnings })
-    } else {
-        Err(errors)
     }
 }
 
-/// Generated modules, printed as soon as they are built and handed to the sink: only one
-/// module's token tree is alive at a time, which keeps memory flat on large specs. Token
-/// trees cannot cross threads, so this thread turns each into text and a printer thread
-/// parses and formats it (most of the printing cost) while the next module is built. When
-/// the printer falls behind, this thread prints the module itself.
-struct Rendered<'scope> {
-    spec: &'scope str,
-    sink: &'scope dyn Sink,
-    modules: std::sync::mpsc::SyncSender<(String, String)>,
-    /// Modules sent and not yet taken by the printer.
-    queued: &'scope AtomicUsize,
-    printer: std::thread::ScopedJoinHandle<'scope, Printed>,
-    /// What this thread printed.
-    here: Printed,
+/// Prints modules on the thread that built them and hands them to the sink.
+struct Printer<'a> {
+    spec: &'a str,
+    sink: &'a dyn Sink,
+    printed: Printed,
 }
 
-/// How many modules may wait for the printer thread.
-const QUEUE: usize = 16;
-
-/// The paths of printed modules, and the modules that did not parse.
+/// The files printed, and the modules that did not parse.
 #[derive(Default)]
 struct Printed {
-    paths: Vec<String>,
+    listing: Listing,
     failures: Vec<String>,
 }
 
-impl Printed {
-    fn print(&mut self, sink: &dyn Sink, path: String, rendered: Result<String, String>) {
-        match rendered {
-            Ok(text) => {
-                self.paths.push(path.clone());
-                sink.put(path, generated(text));
-            }
-            Err(message) => self.failures.push(message),
-        }
-    }
-}
-
-impl<'scope> Rendered<'scope> {
-    fn new(
-        spec: &'scope str,
-        sink: &'scope dyn Sink,
-        queued: &'scope AtomicUsize,
-        scope: &'scope std::thread::Scope<'scope, '_>,
-    ) -> Self {
-        let (modules, received) = std::sync::mpsc::sync_channel::<(String, String)>(QUEUE);
-        let printer = scope.spawn(move || {
-            let mut printed = Printed::default();
-            for (path, text) in received {
-                queued.fetch_sub(1, Ordering::Relaxed);
-                let rendered = file::render(&path, spec, &text);
-                printed.print(sink, path, rendered);
-            }
-            printed
-        });
-        Rendered {
+impl<'a> Printer<'a> {
+    fn new(spec: &'a str, sink: &'a dyn Sink) -> Self {
+        Printer {
             spec,
             sink,
-            modules,
-            queued,
-            printer,
-            here: Printed::default(),
+            printed: Printed::default(),
         }
     }
 
-    fn push(&mut self, (path, tokens): (String, TokenStream)) {
-        // A full queue means the printer is behind: this thread prints the module itself,
-        // straight from its tokens.
-        if self.queued.load(Ordering::Relaxed) >= QUEUE {
-            let rendered = file::render_tokens(&path, self.spec, tokens);
-            self.here.print(self.sink, path, rendered);
-            return;
-        }
-        self.queued.fetch_add(1, Ordering::Relaxed);
-        // The printer only stops early by panicking, which `finish` reports.
-        self.modules.send((path, tokens.to_string())).ok();
+    /// A generated module.
+    fn module(&mut self, path: String, tokens: TokenStream) {
+        let printed = file::render(&path, self.spec, tokens);
+        self.put(path, printed, Owner::Generated);
     }
 
-    /// The paths of every printed module, and the modules that did not parse.
-    fn finish(self) -> (Vec<String>, Vec<String>) {
-        let Rendered {
-            modules,
-            printer,
-            mut here,
-            ..
-        } = self;
-        drop(modules);
-        let there = printer.join().unwrap_or_else(|_| Printed {
-            paths: Vec::new(),
-            failures: vec![
-                "internal error: the thread printing the generated modules panicked".to_string(),
-            ],
-        });
-        here.paths.extend(there.paths);
-        here.failures.extend(there.failures);
-        (here.paths, here.failures)
+    /// A module written once for the user to own.
+    fn user_file(&mut self, path: String, tokens: TokenStream) {
+        let printed = file::render_user(&path, self.spec, tokens);
+        self.put(path, printed, Owner::UserSeed);
+    }
+
+    fn put(&mut self, path: String, printed: Result<String, String>, owner: Owner) {
+        match printed {
+            Ok(contents) => {
+                self.printed.listing.push((path.clone(), owner));
+                self.sink.put(path, OutputFile { contents, owner });
+            }
+            Err(message) => self.printed.failures.push(message),
+        }
     }
 }
 
-impl Extend<(String, TokenStream)> for Rendered<'_> {
+impl Extend<(String, TokenStream)> for Printer<'_> {
     fn extend<I: IntoIterator<Item = (String, TokenStream)>>(&mut self, modules: I) {
-        modules.into_iter().for_each(|m| self.push(m));
+        modules
+            .into_iter()
+            .for_each(|(path, tokens)| self.module(path, tokens));
     }
 }
 

@@ -292,6 +292,44 @@ impl RepoSpec {
     pub fn add_sort(&mut self, field: usize) {
         push_unique(&mut self.sort, field);
     }
+
+    /// Adds what `later` collected after this spec's uses, keeping first-use order.
+    pub fn absorb(&mut self, later: RepoSpec) {
+        let RepoSpec {
+            lookups,
+            conditions,
+            sort,
+            list,
+            insert,
+            update,
+            delete,
+            find_many,
+            matching,
+            collections,
+            counts,
+            writes,
+            links,
+            secrets,
+            transactional,
+        } = later;
+        lookups.into_iter().for_each(|f| self.add_lookup(f));
+        conditions.into_iter().for_each(|c| self.add_condition(c));
+        sort.into_iter().for_each(|f| self.add_sort(f));
+        collections.into_iter().for_each(|c| self.add_collection(c));
+        counts.into_iter().for_each(|c| self.add_count(c));
+        writes.into_iter().for_each(|c| self.add_write(c));
+        links
+            .into_iter()
+            .for_each(|(name, link)| self.add_link(name, link));
+        secrets.into_iter().for_each(|f| self.add_secret(f));
+        self.list |= list;
+        self.insert |= insert;
+        self.update |= update;
+        self.delete |= delete;
+        self.find_many |= find_many;
+        self.matching |= matching;
+        self.transactional |= transactional;
+    }
 }
 
 /// Adds `item` unless it is already listed, keeping first-use order (which output follows).

@@ -108,11 +108,8 @@ fn file(roles: &[String], helpers: &Helpers, tests: &[TokenStream]) -> TokenStre
             fn assert_listing(page: &Value, envelope: Option<&str>, key: &str, record: &Value, caller: Caller, visible: bool) {
                 let items = envelope.map_or(page, |e| &page[e]);
                 let listed = items.as_array().is_some_and(|items| items.iter().any(|item| item[key] == record[key]));
-                if visible {
-                    assert!(listed, "the page {caller} gets does not list {}: {page}", record[key]);
-                } else {
-                    assert!(!listed, "the page {caller} gets lists {}, which they may not see: {page}", record[key]);
-                }
+                let what = if visible { "does not list" } else { "lists, though they may not see it," };
+                assert_eq!(listed, visible, "the page {caller} gets {what} {}: {page}", record[key]);
             }
         }
     });
