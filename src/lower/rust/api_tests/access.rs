@@ -574,7 +574,7 @@ struct Node {
     /// Fields the create filled with its caller.
     caller_fields: Vec<usize>,
     /// The values the create sent, by field.
-    values: Vec<(usize, TokenStream)>,
+    values: Vec<(usize, Sent)>,
 }
 
 impl Node {
@@ -601,8 +601,8 @@ struct Prepared {
     /// The path parameters naming the parents.
     bindings: Vec<Binding>,
     refs: Vec<(usize, Node)>,
-    /// The values sent, by field, as literals or the references' keys.
-    values: Vec<(usize, TokenStream)>,
+    /// The values sent, by field.
+    values: Vec<(usize, Sent)>,
     /// The number making the record's values distinct, when some must be.
     number: Option<usize>,
     /// The seed function's arguments after the number: each parent's key as a path
@@ -617,9 +617,31 @@ impl Prepared {
     fn body(&self, ir: &Ir, entity: &Entity) -> TokenStream {
         let entries = self.values.iter().map(|(i, v)| {
             let name = types::json_name(ir, &entity.fields[*i]);
+            let v = v.tokens();
             quote!(#name: #v)
         });
         quote!(json!({ #(#entries),* }))
+    }
+}
+
+/// A value a create sends. Tokens are built only for the values a test spells out: most
+/// records come from seed functions, which take a number instead.
+#[derive(Clone)]
+enum Sent {
+    Literal(Value),
+    /// The key of a record created before, `var[key]`.
+    Key {
+        var: syn::Ident,
+        key: String,
+    },
+}
+
+impl Sent {
+    fn tokens(&self) -> TokenStream {
+        match self {
+            Sent::Literal(value) => json_inner(value),
+            Sent::Key { var, key } => quote!(#var[#key]),
+        }
     }
 }
 
@@ -1123,7 +1145,13 @@ impl<'m, 'a> Seeder<'m, 'a> {
                 }
                 let key = types::json_name(ir, &target_entity.fields[pk]);
                 let var = &node.var;
-                prepared.values.push((i, quote!(#var[#key])));
+                prepared.values.push((
+                    i,
+                    Sent::Key {
+                        var: var.clone(),
+                        key: key.clone(),
+                    },
+                ));
                 prepared.args.push(quote!(&#var));
                 if let Some(seed) = &mut seed {
                     let param = seed.reference(&f.name);
@@ -1141,10 +1169,13 @@ impl<'m, 'a> Seeder<'m, 'a> {
                                     let expr = distinct.expr(self.matrix.helpers);
                                     quote!(#name: #expr)
                                 }
-                                _ => quote!(#name: #value),
+                                _ => {
+                                    let value = json_inner(&value);
+                                    quote!(#name: #value)
+                                }
                             });
                         }
-                        prepared.values.push((i, value));
+                        prepared.values.push((i, Sent::Literal(value)));
                     }
                     None if needs_value(f) => return None,
                     None => {}
@@ -1257,9 +1288,11 @@ impl<'m, 'a> Seeder<'m, 'a> {
             let f = &entity.fields[i];
             let name = types::json_name(self.ir, f);
             let value = match node.values.iter().find(|(field, _)| *field == i) {
-                Some((_, v)) => Some(v.clone()),
+                Some((_, v)) => Some(v.tokens()),
                 None if matches!(f.ty, FieldType::Ref(_)) => None,
-                None => self.literal(&self.matrix.fill(entity, i), &mut n),
+                None => self
+                    .literal(&self.matrix.fill(entity, i), &mut n)
+                    .map(|v| json_inner(&v)),
             };
             match value {
                 Some(v) => entries.push(quote!(#name: #v)),
@@ -1270,14 +1303,14 @@ impl<'m, 'a> Seeder<'m, 'a> {
         Some(quote!(json!({ #(#entries),* })))
     }
 
-    /// A valid value filling a field in, as a literal; `n` numbers the record when the
-    /// value must be distinct, and is taken on first use.
-    fn literal(&mut self, fill: &Fill, n: &mut Option<usize>) -> Option<TokenStream> {
+    /// A valid value filling a field in; `n` numbers the record when the value must be
+    /// distinct, and is taken on first use.
+    fn literal(&mut self, fill: &Fill, n: &mut Option<usize>) -> Option<Value> {
         match fill {
-            Fill::Same(value) => Some(json_inner(value)),
+            Fill::Same(value) => Some(value.clone()),
             Fill::Distinct(distinct) => {
                 let n = *n.get_or_insert_with(|| self.next());
-                (n <= MAX_NUMBER).then(|| json_inner(&json!(distinct.value(n))))
+                (n <= MAX_NUMBER).then(|| json!(distinct.value(n)))
             }
             Fill::Unknown => None,
         }
