@@ -1634,3 +1634,41 @@ fn set_secret_fn(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RepoSpec;
+
+    /// Resources lowered in two runs must give the repository one pass would.
+    #[test]
+    fn absorbing_a_later_run_equals_one_pass() {
+        let uses: [fn(&mut RepoSpec); 6] = [
+            |s| s.add_lookup(0),
+            |s| {
+                s.add_sort(4);
+                s.list = true;
+            },
+            |s| s.add_lookup(2),
+            |s| {
+                s.add_lookup(0);
+                s.add_sort(1);
+            },
+            |s| s.delete = true,
+            |s| {
+                s.add_sort(4);
+                s.add_secret(3);
+            },
+        ];
+        let mut one_pass = RepoSpec::default();
+        uses.iter().for_each(|u| u(&mut one_pass));
+        for split in 0..=uses.len() {
+            let (first, second) = uses.split_at(split);
+            let mut merged = RepoSpec::default();
+            first.iter().for_each(|u| u(&mut merged));
+            let mut later = RepoSpec::default();
+            second.iter().for_each(|u| u(&mut later));
+            merged.absorb(later);
+            assert_eq!(format!("{merged:?}"), format!("{one_pass:?}"), "split at {split}");
+        }
+    }
+}
