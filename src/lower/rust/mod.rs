@@ -52,6 +52,7 @@ pub struct Lowered {
 /// collection merged into the first's is what one pass would give. Then both threads take
 /// the remaining modules from one queue.
 pub fn lower(ir: &Ir, spec: &str, sink: &dyn Sink) -> Result<Lowered, Vec<Diagnostic>> {
+    let crate_name = names::snake_case(&ir.service.name);
     let half = halfway(ir);
     let (mut resources, second) = on_two_threads(
         || lower_resources(ir, spec, sink, 0..half, true),
@@ -71,7 +72,7 @@ pub fn lower(ir: &Ir, spec: &str, sink: &dyn Sink) -> Result<Lowered, Vec<Diagno
     let work = || {
         let mut printer = Printer::new(spec, sink);
         while let Some(job) = jobs.get(next.fetch_add(1, Ordering::Relaxed)) {
-            job.lower(ir, &resources, &exposed, &mut printer);
+            job.lower(ir, &crate_name, &resources, &exposed, &mut printer);
         }
         printer.printed
     };
@@ -85,7 +86,6 @@ pub fn lower(ir: &Ir, spec: &str, sink: &dyn Sink) -> Result<Lowered, Vec<Diagno
         listing.extend(printed.listing);
         failures.extend(printed.failures);
     }
-    let crate_name = names::snake_case(&ir.service.name);
     let mut put = |path: &str, contents: String| {
         listing.push((path.to_string(), Owner::Generated));
         sink.put(path.to_string(), generated(contents));
@@ -219,13 +219,17 @@ enum Job {
 }
 
 impl Job {
-    fn lower(&self, ir: &Ir, resources: &Resources, exposed: &[EntityId], printer: &mut Printer) {
+    fn lower(
+        &self,
+        ir: &Ir,
+        crate_name: &str,
+        resources: &Resources,
+        exposed: &[EntityId],
+        printer: &mut Printer,
+    ) {
         match self {
-            Job::Tests => {
-                let crate_name = names::snake_case(&ir.service.name);
-                api_tests::files(ir, &crate_name, &resources.skipped, printer);
-            }
-            Job::Runtime => runtime_modules(ir, resources, exposed, printer),
+            Job::Tests => api_tests::files(ir, crate_name, &resources.skipped, printer),
+            Job::Runtime => runtime_modules(ir, crate_name, resources, exposed, printer),
             Job::Entity(id) => entity_modules(ir, *id, &resources.repos, printer),
         }
     }
@@ -252,9 +256,14 @@ fn entity_modules(ir: &Ir, id: EntityId, repos: &[(EntityId, RepoSpec)], printer
 }
 
 /// Every module that is not a resource's, an entity's or a test.
-fn runtime_modules(ir: &Ir, resources: &Resources, exposed: &[EntityId], printer: &mut Printer) {
+fn runtime_modules(
+    ir: &Ir,
+    crate_name: &str,
+    resources: &Resources,
+    exposed: &[EntityId],
+    printer: &mut Printer,
+) {
     let idents = |modules: &[String]| modules.iter().map(|m| types::ident(m)).collect::<Vec<_>>();
-    let crate_name = names::snake_case(&ir.service.name);
     let mut handler_modules = idents(&resources.handlers);
     if let Some(tokens) = events::repo_rs(ir) {
         printer.module(format!("src/repo/{}.rs", events::MODULE), tokens);
@@ -279,7 +288,7 @@ fn runtime_modules(ir: &Ir, resources: &Resources, exposed: &[EntityId], printer
         (
             "src/main.rs".into(),
             runtime::main_rs(
-                &crate_name,
+                crate_name,
                 runtime::Commands {
                     grant_role: auth::admin_grants_roles(ir),
                     api_keys: api_keys::of(ir).is_some(),

@@ -1668,7 +1668,11 @@ mod tests {
             let mut later = RepoSpec::default();
             second.iter().for_each(|u| u(&mut later));
             merged.absorb(later);
-            assert_eq!(format!("{merged:?}"), format!("{one_pass:?}"), "split at {split}");
+            assert_eq!(
+                format!("{merged:?}"),
+                format!("{one_pass:?}"),
+                "split at {split}"
+            );
         }
     }
 }
