@@ -961,8 +961,14 @@ impl<'m, 'a> Seeder<'m, 'a> {
         let (creating, op) = creator_of(self.ir, rid, self.matrix.skipped)?;
         let rule = &op.auth.as_ref()?.value;
         let entity = self.ir.entity(self.ir.resource(creating).entity);
+        // Each creator once: trying one again after it failed fails again, and did so for
+        // every parent in the chain, doubling the search at each level.
         let mut candidates = vec![who];
-        candidates.extend((0..self.matrix.roles.len()).map(Who::Role));
+        candidates.extend(
+            (0..self.matrix.roles.len())
+                .map(Who::Role)
+                .filter(|role| *role != who),
+        );
         for creator in candidates {
             let mark = self.mark();
             let outer = std::mem::replace(&mut self.sharing, shared);
