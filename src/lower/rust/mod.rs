@@ -80,12 +80,15 @@ pub fn lower(ir: &Ir, spec: &str, sink: &dyn Sink) -> Result<Lowered, Vec<Diagno
     if there.is_none() {
         failures.push(PANICKED.to_string());
     }
-    let mut listing = std::mem::take(&mut resources.printed.listing);
-    failures.append(&mut resources.printed.failures);
-    for printed in std::iter::once(here).chain(there) {
-        listing.extend(printed.listing);
-        failures.extend(printed.failures);
-    }
+    let mut printed = std::mem::take(&mut resources.printed);
+    std::iter::once(here)
+        .chain(there)
+        .for_each(|p| printed.absorb(p));
+    let Printed {
+        mut listing,
+        failures: unparsed,
+    } = printed;
+    failures.extend(unparsed);
     let mut put = |path: &str, contents: String| {
         listing.push((path.to_string(), Owner::Generated));
         sink.put(path.to_string(), generated(contents));
@@ -170,8 +173,7 @@ impl Resources {
         self.http.extend(next.http);
         self.service.extend(next.service);
         self.handlers.extend(next.handlers);
-        self.printed.listing.extend(next.printed.listing);
-        self.printed.failures.extend(next.printed.failures);
+        self.printed.absorb(next.printed);
     }
 }
 
@@ -355,6 +357,13 @@ struct Printer<'a> {
 struct Printed {
     listing: Listing,
     failures: Vec<String>,
+}
+
+impl Printed {
+    fn absorb(&mut self, other: Printed) {
+        self.listing.extend(other.listing);
+        self.failures.extend(other.failures);
+    }
 }
 
 impl<'a> Printer<'a> {
