@@ -174,6 +174,72 @@ fn build_keeps_hand_written_files_and_warns_about_what_it_cannot_generate() {
 }
 
 #[test]
+fn a_rebuild_after_a_spec_edit_matches_a_fresh_build_and_restores_edited_modules() {
+    let dir = tempdir().join("edit-rebuild");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let spec = dir.join("shop.svc");
+    let text = std::fs::read_to_string(common::repo_root().join("examples/shop.svc")).unwrap();
+    std::fs::write(&spec, &text).unwrap();
+    let out = dir.join("out");
+    let build = |into: &std::path::Path| {
+        let built = svcc(&[
+            "build",
+            spec.to_str().unwrap(),
+            "-o",
+            into.to_str().unwrap(),
+        ]);
+        assert!(built.status.success(), "{}", stderr(&built));
+        stderr(&built)
+    };
+    build(&out);
+    let stamp = std::fs::read_to_string(out.join(".svcc/stamp")).unwrap();
+    assert!(
+        stamp
+            .lines()
+            .any(|l| l.contains(':') && l.ends_with(" src/repo/users.rs")),
+        "modules are stamped with the fingerprint of their tokens: {stamp}"
+    );
+
+    // A generated module the spec edit does not touch, edited by hand.
+    let untouched = out.join("src/repo/users.rs");
+    let printed = std::fs::read_to_string(&untouched).unwrap();
+    std::fs::write(&untouched, format!("{printed}// edited\n")).unwrap();
+    let edited = text.replace(
+        "  slug: Slug @unique\n",
+        "  slug: Slug @unique\n  note: text(..200)?\n",
+    );
+    assert_ne!(edited, text);
+    std::fs::write(&spec, &edited).unwrap();
+    let wrote = build(&out);
+    assert!(wrote.contains("src/repo/categories.rs"), "{wrote}");
+    assert!(wrote.contains("src/repo/users.rs"), "restored: {wrote}");
+    assert!(!wrote.contains("src/repo/orders.rs"), "{wrote}");
+    assert_eq!(std::fs::read_to_string(&untouched).unwrap(), printed);
+
+    // Everything but the migrations (a new one here, an initial one there) is what a
+    // fresh build of the edited spec writes.
+    let fresh = dir.join("fresh");
+    build(&fresh);
+    for top in ["src", "tests", "docs"] {
+        let mut stack = vec![fresh.join(top)];
+        while let Some(path) = stack.pop() {
+            if path.is_dir() {
+                stack.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+                continue;
+            }
+            let relative = path.strip_prefix(&fresh).unwrap();
+            assert_eq!(
+                std::fs::read_to_string(out.join(relative)).ok(),
+                std::fs::read_to_string(&path).ok(),
+                "{}",
+                relative.display()
+            );
+        }
+    }
+}
+
+#[test]
 fn init_writes_a_clean_starter_once_and_never_overwrites() {
     let dir = tempdir();
     let run = |args: &[&str]| {

@@ -42,7 +42,8 @@ pub(super) fn run(spec: &Path, out_dir: &Path, check: bool) -> io::Result<ExitCo
         }
     };
     let (lowered, done) = std::thread::scope(|scope| {
-        let (files, store) = Files::start(out_dir, check, scope);
+        let earlier = stamp::Earlier::read(out_dir, key);
+        let (files, store) = Files::start(out_dir, check, earlier, scope);
         for (path, file) in migrations.output {
             files.put(path, file);
         }
@@ -124,8 +125,12 @@ fn existing_versions(out_dir: &Path) -> io::Result<BTreeMap<Dialect, Vec<u32>>> 
 /// them to disk, or for `--check` compares them with what is there. One thread, because
 /// creating files from two at once made the kernel's share of a build twice as large.
 struct Files {
-    sender: SyncSender<(String, OutputFile)>,
+    sender: SyncSender<Made>,
+    earlier: stamp::Earlier,
 }
+
+/// A file and, for a Rust module, the fingerprint of the tokens it was printed from.
+type Made = (String, OutputFile, Option<u64>);
 
 type Store<'scope> = ScopedJoinHandle<'scope, io::Result<Progress>>;
 
@@ -142,12 +147,13 @@ impl Files {
     fn start<'scope>(
         out_dir: &'scope Path,
         check: bool,
+        earlier: stamp::Earlier,
         scope: &'scope Scope<'scope, '_>,
     ) -> (Files, Store<'scope>) {
         // Bounded, so files wait in memory only while the disk is behind.
         let (sender, received) = std::sync::mpsc::sync_channel(64);
         let store = scope.spawn(move || store(out_dir, check, &received));
-        (Files { sender }, store)
+        (Files { sender, earlier }, store)
     }
 
     /// What happened to every file, or the first error writing or reading one.
@@ -164,17 +170,21 @@ impl Files {
 impl Sink for Files {
     fn put(&self, path: String, file: OutputFile) {
         // The store only hangs up after an error, which `finish` reports.
-        self.sender.send((path, file)).ok();
+        self.sender.send((path, file, None)).ok();
+    }
+
+    fn put_module(&self, path: String, file: OutputFile, fingerprint: u64) {
+        self.sender.send((path, file, Some(fingerprint))).ok();
+    }
+
+    fn earlier(&self, path: &str, fingerprint: u64) -> Option<String> {
+        self.earlier.module(path, fingerprint)
     }
 }
 
-fn store(
-    out_dir: &Path,
-    check: bool,
-    received: &Receiver<(String, OutputFile)>,
-) -> io::Result<Progress> {
+fn store(out_dir: &Path, check: bool, received: &Receiver<Made>) -> io::Result<Progress> {
     let mut progress = Progress::default();
-    for (path, file) in received {
+    for (path, file, fingerprint) in received {
         let target = out_dir.join(&path);
         if check {
             if file.owner == Owner::Generated
@@ -187,7 +197,7 @@ fn store(
         if write(&target, &file)? {
             progress.changed.push(path.clone());
         }
-        progress.stamp.record(path, &file);
+        progress.stamp.record(path, &file, fingerprint);
     }
     Ok(progress)
 }

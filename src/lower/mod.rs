@@ -35,6 +35,20 @@ pub type Output = BTreeMap<String, OutputFile>;
 /// crate arrive from the two threads that lower it.
 pub trait Sink: Sync {
     fn put(&self, path: String, file: OutputFile);
+
+    /// A generated Rust module, with the fingerprint of the tokens it was printed from
+    /// (see `earlier`).
+    fn put_module(&self, path: String, file: OutputFile, _fingerprint: u64) {
+        self.put(path, file);
+    }
+
+    /// The module at `path` as an earlier build printed it, if that build printed it from
+    /// tokens with the same `fingerprint` and the file is unchanged since: printing the
+    /// tokens again would give the same text, so a rebuild after a small spec edit only
+    /// prints the modules the edit touched. Sinks that keep no earlier build answer `None`.
+    fn earlier(&self, _path: &str, _fingerprint: u64) -> Option<String> {
+        None
+    }
 }
 
 impl Sink for Mutex<Output> {

@@ -375,25 +375,38 @@ impl<'a> Printer<'a> {
         }
     }
 
-    /// A generated module.
+    /// A generated module, printed unless an earlier build printed the same tokens.
     fn module(&mut self, path: String, tokens: TokenStream) {
-        let printed = file::render(&path, self.spec, tokens);
-        self.put(path, printed, Owner::Generated);
+        let fingerprint = file::fingerprint(self.spec, &tokens);
+        let printed = match self.sink.earlier(&path, fingerprint) {
+            Some(contents) => Ok(contents),
+            None => file::render(&path, self.spec, tokens),
+        };
+        self.put(path, printed, Owner::Generated, Some(fingerprint));
     }
 
     /// A module written once for the user to own.
     fn user_file(&mut self, path: String, tokens: TokenStream) {
         let printed = file::render_user(&path, self.spec, tokens);
-        self.put(path, printed, Owner::UserSeed);
+        self.put(path, printed, Owner::UserSeed, None);
     }
 
-    fn put(&mut self, path: String, printed: Result<String, String>, owner: Owner) {
-        match printed {
-            Ok(contents) => {
-                self.printed.listing.push((path.clone(), owner));
-                self.sink.put(path, OutputFile { contents, owner });
-            }
-            Err(message) => self.printed.failures.push(message),
+    fn put(
+        &mut self,
+        path: String,
+        printed: Result<String, String>,
+        owner: Owner,
+        fingerprint: Option<u64>,
+    ) {
+        let contents = match printed {
+            Ok(contents) => contents,
+            Err(message) => return self.printed.failures.push(message),
+        };
+        self.printed.listing.push((path.clone(), owner));
+        let file = OutputFile { contents, owner };
+        match fingerprint {
+            Some(fingerprint) => self.sink.put_module(path, file, fingerprint),
+            None => self.sink.put(path, file),
         }
     }
 }
