@@ -2,7 +2,7 @@
 //! the caller and the record (ownership through related rows asks the database); on a list,
 //! a caller-only test that lifts the restriction, else ownership as query filters.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Spacing, TokenStream, TokenTree};
 use quote::{format_ident, quote};
 
 use super::repo::{Condition, RepoSpec};
@@ -107,14 +107,14 @@ fn record_expr(
                 .iter()
                 .map(|r| record_expr(ir, r, subject, repos, lets, counter))
                 .collect::<Result<Vec<_>, _>>()?;
-            join(parts, quote!(&&))
+            join(parts, Logic::And)
         }
         AuthRule::Or(rules) => {
             let parts = rules
                 .iter()
                 .map(|r| record_expr(ir, r, subject, repos, lets, counter))
                 .collect::<Result<Vec<_>, _>>()?;
-            join(parts, quote!(||))
+            join(parts, Logic::Or)
         }
         AuthRule::Not(inner) => {
             let inner = parenthesized(record_expr(ir, inner, subject, repos, lets, counter)?);
@@ -146,9 +146,9 @@ pub fn caller_only(rule: &AuthRule) -> Result<Option<TokenStream>, Unsupported> 
             }
             let parts: Vec<_> = parts.into_iter().flatten().collect();
             if matches!(rule, AuthRule::And(_)) {
-                Some(join(parts, quote!(&&)))
+                Some(join(parts, Logic::And))
             } else {
-                Some(join(parts, quote!(||)))
+                Some(join(parts, Logic::Or))
             }
         }
         AuthRule::Not(inner) => caller_only(inner)?.map(|e| {
@@ -185,7 +185,7 @@ pub fn on_list(rule: &AuthRule) -> Result<ListRule, Unsupported> {
     let lift = if lift.is_empty() {
         quote!(false)
     } else {
-        join(lift, quote!(||))
+        join(lift, Logic::Or)
     };
     Ok(ListRule { lift, owners })
 }
@@ -202,23 +202,32 @@ pub fn spec_of(repos: &mut Vec<(EntityId, RepoSpec)>, entity: EntityId) -> &mut 
     &mut repos[at].1
 }
 
+/// How `join` combines its parts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Logic {
+    And,
+    Or,
+}
+
 /// `a op b op c`, parenthesizing parts that are themselves `&&` / `||` chains and folding
 /// constant parts (`x || false` is `x`, `x && false` is `false`).
-pub fn join(parts: Vec<TokenStream>, op: TokenStream) -> TokenStream {
-    let is_or = op.to_string() == "||";
+pub fn join(parts: Vec<TokenStream>, logic: Logic) -> TokenStream {
     // `||` is decided by a `true` part and ignores `false` parts; `&&` the reverse.
-    let absorbing = if is_or { quote!(true) } else { quote!(false) };
-    let neutral = if is_or { quote!(false) } else { quote!(true) };
-    if parts.iter().any(|p| p.to_string() == absorbing.to_string()) {
-        return absorbing;
+    let absorbing = logic == Logic::Or;
+    if parts.iter().any(|p| is_literal(p, absorbing)) {
+        return bool_literal(absorbing);
     }
     let parts: Vec<TokenStream> = parts
         .into_iter()
-        .filter(|p| p.to_string() != neutral.to_string())
+        .filter(|p| !is_literal(p, !absorbing))
         .collect();
     if parts.is_empty() {
-        return neutral;
+        return bool_literal(!absorbing);
     }
+    let op = match logic {
+        Logic::And => quote!(&&),
+        Logic::Or => quote!(||),
+    };
     let mut out = TokenStream::new();
     for (n, part) in parts.into_iter().enumerate() {
         if n > 0 {
@@ -229,19 +238,46 @@ pub fn join(parts: Vec<TokenStream>, op: TokenStream) -> TokenStream {
     out
 }
 
+fn bool_literal(value: bool) -> TokenStream {
+    if value { quote!(true) } else { quote!(false) }
+}
+
+/// Whether `e` is nothing but the literal `value`: a rule that always or never holds.
+pub fn is_literal(e: &TokenStream, value: bool) -> bool {
+    let mut trees = e.clone().into_iter();
+    let word = if value { "true" } else { "false" };
+    matches!((trees.next(), trees.next()), (Some(TokenTree::Ident(i)), None) if i == word)
+}
+
 /// `(e)` when `e` is a chain of `&&` / `||`, else `e`.
 fn parenthesized(e: TokenStream) -> TokenStream {
-    let text = e.to_string();
-    if text.contains(" || ") || text.contains(" && ") {
-        quote!((#e))
-    } else {
-        e
+    if has_chain(&e) { quote!((#e)) } else { e }
+}
+
+/// Whether `&&` or `||` appears in `e`, groups included.
+fn has_chain(e: &TokenStream) -> bool {
+    let mut joint: Option<char> = None;
+    for tree in e.clone() {
+        match &tree {
+            TokenTree::Punct(p)
+                if joint == Some(p.as_char()) && matches!(p.as_char(), '&' | '|') =>
+            {
+                return true;
+            }
+            TokenTree::Group(g) if has_chain(&g.stream()) => return true,
+            _ => {}
+        }
+        joint = match tree {
+            TokenTree::Punct(p) if p.spacing() == Spacing::Joint => Some(p.as_char()),
+            _ => None,
+        };
     }
+    false
 }
 
 /// `return Err(deny)` unless `allowed` holds; nothing for a rule that always holds.
 pub fn guard(allowed: &TokenStream, deny: TokenStream) -> TokenStream {
-    if allowed.to_string() == "true" {
+    if is_literal(allowed, true) {
         return quote!();
     }
     quote! {

@@ -640,7 +640,7 @@ impl Op<'_> {
             .collect();
         let lift = &rule.lift;
         let restrict = if rule.owners.is_empty() {
-            if lift.to_string() == "false" {
+            if authz::is_literal(lift, false) {
                 return Err("list rules no caller can pass (API keys)".into());
             }
             authz::guard(
@@ -668,14 +668,15 @@ impl Op<'_> {
                 };
                 query.filters.push(#owned);
             };
-            match lift.to_string().as_str() {
-                "false" => restrict,
-                _ => quote! {
+            if authz::is_literal(lift, false) {
+                restrict
+            } else {
+                quote! {
                     let unrestricted = #lift;
                     if !unrestricted {
                         #restrict
                     }
-                },
+                }
             }
         };
         let name = ident(&self.op.name);
@@ -801,7 +802,7 @@ impl Op<'_> {
         let find = repo::find_fn(self.entity, self.resource.key);
         let checks = self.parent_checks(params, &quote!(record));
         let check = (!checks.is_empty()).then(|| {
-            let any = authz::join(checks, quote!(||));
+            let any = authz::join(checks, authz::Logic::Or);
             quote! {
                 if #any {
                     return Err(AppError::NotFound);
