@@ -329,7 +329,7 @@ impl<'a> Matrix<'a> {
             owner_role: owner_role
                 .filter(|r| Some(*r) != self.accounts.default_role.as_deref())
                 .map(str::to_string),
-            cells,
+            cells: super::table::fold(cells),
         })
     }
 

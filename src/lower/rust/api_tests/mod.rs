@@ -22,6 +22,7 @@ use crate::ir::{
 };
 
 mod access;
+mod table;
 
 /// Callers the tests sign up; sample values derived from them must pass validation.
 const CALLERS: [&str; 6] = ["alice", "bob", "nobody", "carol", "dave", "erin"];
