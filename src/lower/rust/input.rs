@@ -215,17 +215,11 @@ fn field_step(ir: &Ir, entity: &Entity, f: &Field, mode: Mode) -> TokenStream {
             }
         }
         Mode::Patch => {
-            let set = wrap(quote!(Some), quote!(Some(v)));
-            quote! {
-                match self.#name {
-                    None => Some(None),
-                    Some(None) => {
-                        errors.add(#json, "must not be null");
-                        None
-                    }
-                    Some(Some(v)) => #set,
-                }
-            }
+            let accept = match &check {
+                Some(check) => quote!(|errors, v| #check),
+                None => quote!(|_, v| Some(v)),
+            };
+            quote!(errors.not_null(#json, self.#name, #accept))
         }
         _ if f.optional => {
             let set = wrap(quote!(Some), quote!(Some(v)));
@@ -243,14 +237,9 @@ fn field_step(ir: &Ir, entity: &Entity, f: &Field, mode: Mode) -> TokenStream {
                     None => Some(#d),
                 }
             },
-            None => quote! {
-                match self.#name {
-                    Some(v) => #plain,
-                    None => {
-                        errors.add(#json, "is required");
-                        None
-                    }
-                }
+            None => match &check {
+                Some(check) => quote!(errors.required(#json, self.#name).and_then(|v| #check)),
+                None => quote!(errors.required(#json, self.#name)),
             },
         },
     };
@@ -469,6 +458,27 @@ pub fn validate_rs() -> TokenStream {
         impl Errors {
             pub fn add(&mut self, field: &str, message: impl Into<String>) {
                 self.0.push(FieldError { field: field.to_owned(), message: message.into() });
+            }
+
+            /// `value`, or `None` after recording that the field is missing.
+            pub fn required<T>(&mut self, field: &str, value: Option<T>) -> Option<T> {
+                if value.is_none() {
+                    self.add(field, "is required");
+                }
+                value
+            }
+
+            /// A field a patch may leave out but not set to null: `Some(None)` when left out,
+            /// the value `check` accepts in `Some`, or `None` after recording the problem.
+            pub fn not_null<T, U>(&mut self, field: &str, value: Option<Option<T>>, check: impl FnOnce(&mut Self, T) -> Option<U>) -> Option<Option<U>> {
+                match value {
+                    None => Some(None),
+                    Some(None) => {
+                        self.add(field, "must not be null");
+                        None
+                    }
+                    Some(Some(v)) => check(self, v).map(Some),
+                }
             }
 
             /// `value` if `check` accepts it; otherwise records why and gives `None`.
