@@ -252,12 +252,25 @@ struct Helpers {
     seeds: RefCell<BTreeMap<ResourceId, TokenStream>>,
 }
 
+/// The callers every matrix has; a role with one of their names gets a `_role` suffix, so
+/// a spec's `owner` or `user` role does not declare a second `Caller::Owner` or `owner`.
+const FIXED_CALLERS: [&str; 3] = ["anonymous", "owner", "user"];
+
+fn role_name(role: &str) -> String {
+    let name = crate::ir::names::snake_case(role);
+    if FIXED_CALLERS.contains(&name.as_str()) {
+        format!("{name}_role")
+    } else {
+        name
+    }
+}
+
 fn role_field(role: &str) -> syn::Ident {
-    ident(&crate::ir::names::snake_case(role))
+    ident(&role_name(role))
 }
 
 fn role_variant(role: &str) -> syn::Ident {
-    types::type_ident(role)
+    types::type_ident(&role_name(role))
 }
 
 /// Who sends a request.
@@ -1472,5 +1485,18 @@ impl PathExpr {
         } else {
             (quote!(), quote!(#format))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_named_like_a_fixed_caller_get_their_own_names() {
+        assert_eq!(role_variant("owner").to_string(), "OwnerRole");
+        assert_eq!(role_field("User").to_string(), "user_role");
+        assert_eq!(role_variant("admin").to_string(), "Admin");
+        assert_eq!(role_field("admin").to_string(), "admin");
     }
 }
