@@ -9,7 +9,6 @@ use quote::quote;
 
 use super::types;
 use crate::ir::{ApiKeys, Ir};
-use crate::lower::sql::Dialect;
 use crate::lower::sql::schema::API_KEYS;
 
 /// The repository module's name.
@@ -51,76 +50,12 @@ pub fn repo_rs(ir: &Ir) -> Option<TokenStream> {
     let touch = format!(
         "UPDATE {table} SET \"last_used_at\" = $2 WHERE \"id\" = $1 AND (\"last_used_at\" IS NULL OR \"last_used_at\" < $3)"
     );
-    let on_pool = |body: &dyn Fn(Dialect) -> TokenStream| super::repo::on_pool(ir, body);
-    let bind_user =
-        |d: Dialect, place: TokenStream| types::bind_value(ir, &key.ty, false, d, place, true);
-    let stored = |d: Dialect| {
-        let user = types::decode_column(ir, key, d, 1);
-        quote! {
-            Stored {
-                id: row.try_get(0usize)?,
-                user_id: #user,
-                name: row.try_get(2usize)?,
-                scopes: row.try_get::<String, _>(3usize)?.split_whitespace().map(str::to_owned).collect(),
-                created_at: row.try_get(4usize)?,
-                last_used_at: row.try_get(5usize)?,
-                revoked_at: row.try_get(6usize)?,
-            }
-        }
-    };
-    let insert_arms = on_pool(&|d| {
-        let user = bind_user(d, quote!(new.user_id));
-        quote! {
-            sqlx::query(INSERT)
-                .bind(new.id)
-                .bind(#user)
-                .bind(new.name)
-                .bind(new.scopes.join(" "))
-                .bind(new.key_hash)
-                .bind(new.created_at)
-                .execute(pool)
-                .await?;
-        }
-    });
-    let find_arms = on_pool(&|d| {
-        let stored = stored(d);
-        quote! {
-            match sqlx::query(FIND).bind(id).fetch_optional(pool).await? {
-                Some(row) => Some((#stored, row.try_get::<String, _>(7usize)?)),
-                None => None,
-            }
-        }
-    });
-    let of_user_arms = on_pool(&|d| {
-        let user = bind_user(d, quote!(user_id));
-        let stored = stored(d);
-        quote! {
-            let rows = sqlx::query(OF_USER).bind(#user).fetch_all(pool).await?;
-            rows.iter().map(|row| Ok(#stored)).collect::<Result<Vec<_>, sqlx::Error>>()?
-        }
-    });
-    let revoke_arms = on_pool(&|d| {
-        let user = bind_user(d, quote!(user_id));
-        quote! {
-            match owner {
-                Some(user_id) => sqlx::query(REVOKE_OWN).bind(id).bind(now).bind(#user).execute(pool).await?,
-                None => sqlx::query(REVOKE).bind(id).bind(now).execute(pool).await?,
-            }
-            .rows_affected()
-        }
-    });
-    let touch_arms = on_pool(&|_| {
-        quote! {
-            sqlx::query(TOUCH).bind(id).bind(now).bind(now - 60).execute(pool).await?;
-        }
-    });
+    let user = types::read_column(ir, key, 1, false);
     Some(quote! {
         //! API keys (table `auth_api_keys`), found by their public id and stored as the
         //! SHA-256 of the whole key, never the key. Times are Unix seconds.
 
-        use sqlx::Row as _;
-
-        use crate::db::Database;
+        use crate::db::{Database, ToParam as _};
         use crate::error::AppError;
 
         const INSERT: &str = #insert;
@@ -154,31 +89,60 @@ pub fn repo_rs(ir: &Ir) -> Option<TokenStream> {
             pub created_at: i64,
         }
 
+        /// A `Stored` from a row in the column order of `FIND` and `OF_USER`.
+        fn stored(row: crate::db::Row<'_>) -> Result<Stored, sqlx::Error> {
+            Ok(Stored {
+                id: row.get(0)?,
+                user_id: #user,
+                name: row.get(2)?,
+                scopes: row.get::<String>(3)?.split_whitespace().map(str::to_owned).collect(),
+                created_at: row.get(4)?,
+                last_used_at: row.get(5)?,
+                revoked_at: row.get(6)?,
+            })
+        }
+
         pub async fn insert(db: &Database, new: &New<'_>) -> Result<(), AppError> {
-            #insert_arms
+            let scopes = new.scopes.join(" ");
+            let params = [
+                new.id.param(),
+                new.user_id.param(),
+                new.name.param(),
+                scopes.param(),
+                new.key_hash.param(),
+                new.created_at.param(),
+            ];
+            db.execute(INSERT, &params).await?;
             Ok(())
         }
 
         /// The key with this id and its stored hash.
         pub async fn find(db: &Database, id: &str) -> Result<Option<(Stored, String)>, AppError> {
-            Ok(#find_arms)
+            let found = db.fetch_optional(FIND, &[id.param()], |row| {
+                Ok((stored(row)?, row.get::<String>(7)?))
+            }).await?;
+            Ok(found)
         }
 
         /// The account's keys, oldest first, revoked ones included.
         pub async fn of_user(db: &Database, user_id: &#id_ty) -> Result<Vec<Stored>, AppError> {
-            Ok(#of_user_arms)
+            Ok(db.fetch_all(OF_USER, &[user_id.param()], stored).await?)
         }
 
         /// Revokes a live key, only the `owner`'s when given; `false` when there was none.
         pub async fn revoke(db: &Database, id: &str, owner: Option<&#id_ty>, now: i64) -> Result<bool, AppError> {
-            let revoked = #revoke_arms;
+            let revoked = match owner {
+                Some(user_id) => db.execute(REVOKE_OWN, &[id.param(), now.param(), user_id.param()]).await?,
+                None => db.execute(REVOKE, &[id.param(), now.param()]).await?,
+            };
             Ok(revoked > 0)
         }
 
         /// Records a use, at most once a minute per key so busy clients do not write on
         /// every request.
         pub async fn touch(db: &Database, id: &str, now: i64) -> Result<(), AppError> {
-            #touch_arms
+            let cutoff = now - 60;
+            db.execute(TOUCH, &[id.param(), now.param(), cutoff.param()]).await?;
             Ok(())
         }
     })

@@ -735,24 +735,13 @@ pub fn credentials_fn(ir: &Ir) -> Option<TokenStream> {
         q(&entity.table),
         q(&login_field.column)
     );
-    let arms = crate::lower::sql::dialects(ir).into_iter().map(|d| {
-        let (v, from) = match d {
-            crate::lower::sql::Dialect::Postgres => (quote!(Postgres), quote!(from_pg)),
-            crate::lower::sql::Dialect::Sqlite => (quote!(Sqlite), quote!(from_sqlite)),
-        };
-        quote! {
-            Database::#v(pool) => match sqlx::query(#sql).bind(login).fetch_optional(pool).await? {
-                Some(row) => Some((#from(&row)?, row.try_get::<String, _>(#hash_index)?)),
-                None => None,
-            },
-        }
-    });
     Some(quote! {
         /// The account with this login and its password hash, for verifying a login.
         pub async fn credentials(db: &Database, login: &str) -> Result<Option<(#record, String)>, AppError> {
-            Ok(match db {
-                #(#arms)*
-            })
+            let found = db.fetch_optional(#sql, &[login.param()], |row| {
+                Ok((from_row(row)?, row.get::<String>(#hash_index)?))
+            }).await?;
+            Ok(found)
         }
     })
 }
@@ -781,29 +770,14 @@ pub fn grant_role_fn(ir: &Ir) -> Option<TokenStream> {
         q(&role_field.column),
         q(&entity.fields[auth.login_field].column),
     );
-    let arms = crate::lower::sql::dialects(ir).into_iter().map(|d| {
-        let (v, bind_now) = match d {
-            crate::lower::sql::Dialect::Postgres => (quote!(Postgres), quote!(.bind(now))),
-            crate::lower::sql::Dialect::Sqlite => (
-                quote!(Sqlite),
-                quote!(.bind(crate::repo::sqlite_timestamp(&now))),
-            ),
-        };
-        let bind_now = guard.is_some().then_some(bind_now);
-        quote! {
-            Database::#v(pool) => sqlx::query(#sql).bind(role.as_str())#bind_now.bind(login).execute(pool).await?.rows_affected(),
-        }
-    });
+    let now_param = guard.map(|_| quote!(now.param(),));
     // Moving updated_at makes an update that read the old role answer 409, not undo it.
     let now = guard.map(|_| quote!(let now = chrono::Utc::now();));
     Some(quote! {
         /// Gives the account with this login `role`; `false` when there is no such account.
         pub async fn grant_role(db: &Database, login: &str, role: crate::domain::#role) -> Result<bool, AppError> {
             #now
-            let changed = match db {
-                #(#arms)*
-            };
-            Ok(changed > 0)
+            Ok(db.execute(#sql, &[role.param(), #now_param login.param()]).await? > 0)
         }
     })
 }

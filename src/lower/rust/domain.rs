@@ -50,6 +50,14 @@ pub fn mod_rs(ir: &Ir) -> TokenStream {
                 }
             }
 
+            impl crate::db::ToParam for #name {
+                const NULL: crate::db::Param<'static> = crate::db::Param::Text(None);
+
+                fn param(&self) -> crate::db::Param<'_> {
+                    crate::db::Param::Text(Some(self.as_str()))
+                }
+            }
+
             impl std::str::FromStr for #name {
                 type Err = String;
 

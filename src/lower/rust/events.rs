@@ -9,7 +9,6 @@ use quote::quote;
 use super::types::{self, ident, type_ident};
 use crate::ir::{Event, EventId, FieldType, Ir, names};
 use crate::lower::sql::schema::OUTBOX;
-use crate::lower::sql::{self, Dialect};
 
 /// The repository module's name.
 pub const MODULE: &str = OUTBOX;
@@ -353,70 +352,12 @@ pub fn repo_rs(ir: &Ir) -> Option<TokenStream> {
     let of_kind = format!(
         "SELECT \"id\", \"payload\", \"attempts\", \"delivered_at\", \"last_error\" FROM {table} WHERE \"event\" = $1 ORDER BY \"created_at\", \"id\""
     );
-    let dialects = sql::dialects(ir);
-    let variant = |d: &Dialect| match d {
-        Dialect::Postgres => quote!(Postgres),
-        Dialect::Sqlite => quote!(Sqlite),
-    };
-    let on_pool = |body: TokenStream| super::repo::on_pool(ir, &|_| body.clone());
-    let insert_arms = {
-        let arms = dialects.iter().map(|d| {
-            let v = variant(d);
-            quote! {
-                Tx::#v(tx) => {
-                    sqlx::query(INSERT).bind(&id).bind(event).bind(payload).bind(now).bind(now).execute(&mut **tx).await?;
-                }
-            }
-        });
-        quote!(match tx { #(#arms)* })
-    };
-    let claim_arms = on_pool(quote! {
-        let due = sqlx::query(DUE).bind(now).bind(limit).fetch_all(pool).await?;
-        for row in due {
-            let id: String = row.try_get(0usize)?;
-            let seen: i64 = row.try_get(1usize)?;
-            let leased = sqlx::query(LEASE).bind(&id).bind(seen).bind(lease_until).fetch_optional(pool).await?;
-            if let Some(row) = leased {
-                claimed.push(Pending {
-                    id,
-                    event: row.try_get(0usize)?,
-                    payload: row.try_get(1usize)?,
-                    attempts: row.try_get(2usize)?,
-                });
-            }
-        }
-    });
-    let delivered_arms = on_pool(quote! {
-        sqlx::query(DELIVERED).bind(id).bind(now).execute(pool).await?;
-    });
-    let failed_arms = on_pool(quote! {
-        sqlx::query(FAILED).bind(id).bind(retry_at).bind(error).execute(pool).await?;
-    });
-    let prune_arms = on_pool(quote! {
-        sqlx::query(PRUNE).bind(before).execute(pool).await?.rows_affected()
-    });
-    let of_kind_arms = on_pool(quote! {
-        let rows = sqlx::query(OF_KIND).bind(event).fetch_all(pool).await?;
-        rows.iter()
-            .map(|row| {
-                Ok(Stored {
-                    id: row.try_get(0usize)?,
-                    payload: row.try_get(1usize)?,
-                    attempts: row.try_get(2usize)?,
-                    delivered_at: row.try_get(3usize)?,
-                    last_error: row.try_get(4usize)?,
-                })
-            })
-            .collect::<Result<Vec<_>, sqlx::Error>>()?
-    });
     Some(quote! {
         //! The outbox (table `outbox_events`): domain events written in the transaction of
         //! the change that raised them, then claimed and delivered by the dispatcher. Times
         //! are Unix milliseconds.
 
-        use sqlx::Row as _;
-
-        use crate::db::{Database, Tx};
+        use crate::db::{Database, ToParam as _, Tx};
         use crate::error::AppError;
 
         const INSERT: &str = #insert;
@@ -450,38 +391,59 @@ pub fn repo_rs(ir: &Ir) -> Option<TokenStream> {
         /// Writes an event in the caller's transaction, due at once.
         pub async fn insert(tx: &mut Tx, event: &str, payload: &str, now: i64) -> Result<(), AppError> {
             let id = uuid::Uuid::now_v7().to_string();
-            #insert_arms
+            let params = [id.param(), event.param(), payload.param(), now.param(), now.param()];
+            tx.execute(INSERT, &params).await?;
             Ok(())
         }
 
         /// Leases up to `limit` due events until `lease_until`. Each lease is a conditional
         /// update on the time the event was seen due, so two dispatchers never both win one.
         pub async fn claim(db: &Database, now: i64, lease_until: i64, limit: i64) -> Result<Vec<Pending>, AppError> {
+            let due = db.fetch_all(DUE, &[now.param(), limit.param()], |row| {
+                Ok((row.get::<String>(0)?, row.get::<i64>(1)?))
+            }).await?;
             let mut claimed = Vec::new();
-            #claim_arms
+            for (id, seen) in due {
+                let params = [id.param(), seen.param(), lease_until.param()];
+                let leased = db.fetch_optional(LEASE, &params, |row| {
+                    Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+                }).await?;
+                if let Some((event, payload, attempts)) = leased {
+                    claimed.push(Pending { id, event, payload, attempts });
+                }
+            }
             Ok(claimed)
         }
 
         /// Marks a claimed event delivered.
         pub async fn delivered(db: &Database, id: &str, now: i64) -> Result<(), AppError> {
-            #delivered_arms
+            db.execute(DELIVERED, &[id.param(), now.param()]).await?;
             Ok(())
         }
 
         /// Releases a claimed event whose delivery failed, due again at `retry_at`.
         pub async fn failed(db: &Database, id: &str, retry_at: i64, error: &str) -> Result<(), AppError> {
-            #failed_arms
+            db.execute(FAILED, &[id.param(), retry_at.param(), error.param()]).await?;
             Ok(())
         }
 
         /// Deletes events delivered before `before`; answers how many.
         pub async fn prune(db: &Database, before: i64) -> Result<u64, AppError> {
-            Ok(#prune_arms)
+            Ok(db.execute(PRUNE, &[before.param()]).await?)
         }
 
         /// Every stored event named `event`, oldest first: for inspection and tests.
         pub async fn of_kind(db: &Database, event: &str) -> Result<Vec<Stored>, AppError> {
-            Ok(#of_kind_arms)
+            let stored = db.fetch_all(OF_KIND, &[event.param()], |row| {
+                Ok(Stored {
+                    id: row.get(0)?,
+                    payload: row.get(1)?,
+                    attempts: row.get(2)?,
+                    delivered_at: row.get(3)?,
+                    last_error: row.get(4)?,
+                })
+            }).await?;
+            Ok(stored)
         }
     })
 }

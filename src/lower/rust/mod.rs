@@ -19,6 +19,7 @@ pub(crate) mod repo;
 mod resource;
 pub(crate) mod runtime;
 mod sessions;
+mod statements;
 pub mod test_keys;
 pub(crate) mod types;
 pub(crate) mod view;

@@ -1,8 +1,9 @@
 //! `src/repo/`: data access, one module per exposed entity. Every statement is fixed text
 //! chosen at generation time (so sqlx's per-connection statement cache always hits);
 //! list queries append fixed fragments and bound values only. PostgreSQL and SQLite share
-//! the SQL (`$n` placeholders, quoted identifiers, `RETURNING`); what differs is how values
-//! are bound and decoded, so each database gets its own small functions.
+//! the SQL (`$n` placeholders, quoted identifiers, `RETURNING`) and each function is
+//! written once: values bind as `crate::db::Param`s and rows read through `crate::db::Row`,
+//! which convert for the database at hand (`statements.rs`).
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
@@ -367,19 +368,22 @@ enum On {
 }
 
 impl On {
-    /// The match arm head for dialect `d`, binding `pool` or `tx`.
-    fn arm(self, d: Dialect) -> TokenStream {
-        let v = variant(d);
+    /// The function's first parameter and the name of what it runs on.
+    fn target(self) -> (TokenStream, TokenStream) {
         match self {
-            On::Pool => quote!(Database::#v(pool)),
-            On::Tx => quote!(crate::db::Tx::#v(tx)),
+            On::Pool => (quote!(db: &Database), quote!(db)),
+            On::Tx => (quote!(tx: &mut crate::db::Tx), quote!(tx)),
         }
     }
 
-    fn executor(self) -> TokenStream {
+    /// `insert` or `insert_in`, with the doc comment of the pool version.
+    fn name_and_doc(self, name: &str, doc: &str) -> (syn::Ident, String) {
         match self {
-            On::Pool => quote!(pool),
-            On::Tx => quote!(&mut **tx),
+            On::Pool => (format_ident!("{}", name), doc.to_string()),
+            On::Tx => (
+                format_ident!("{}_in", name),
+                format!(" `{name}` within the caller's transaction."),
+            ),
         }
     }
 
@@ -392,45 +396,6 @@ impl On {
         } else {
             vec![On::Pool, On::Tx]
         }
-    }
-}
-
-/// `match db { Database::Postgres(pool) => { .. } .. }` over the crate's databases, with
-/// each arm's body written for its dialect.
-pub fn on_pool(ir: &Ir, body: &dyn Fn(Dialect) -> TokenStream) -> TokenStream {
-    let arms = dialects(ir).into_iter().map(|d| {
-        let v = variant(d);
-        let body = body(d);
-        quote!(Database::#v(pool) => { #body })
-    });
-    quote!(match db { #(#arms)* })
-}
-
-fn variant(d: Dialect) -> TokenStream {
-    match d {
-        Dialect::Postgres => quote!(Postgres),
-        Dialect::Sqlite => quote!(Sqlite),
-    }
-}
-
-fn row_type(d: Dialect) -> TokenStream {
-    match d {
-        Dialect::Postgres => quote!(sqlx::postgres::PgRow),
-        Dialect::Sqlite => quote!(sqlx::sqlite::SqliteRow),
-    }
-}
-
-fn db_type(d: Dialect) -> TokenStream {
-    match d {
-        Dialect::Postgres => quote!(sqlx::Postgres),
-        Dialect::Sqlite => quote!(sqlx::Sqlite),
-    }
-}
-
-fn suffix(d: Dialect) -> &'static str {
-    match d {
-        Dialect::Postgres => "pg",
-        Dialect::Sqlite => "sqlite",
     }
 }
 
@@ -484,9 +449,7 @@ pub fn entity_rs(ir: &Ir, id: EntityId, spec: &RepoSpec) -> TokenStream {
         .collect();
     let select_list = columns.join(", ");
     let live = live_rows(entity);
-    let dialects = dialects(ir);
 
-    let decoders = dialects.iter().map(|d| decoder(ir, entity, *d));
     let lookups = spec.lookups.iter().map(|field| {
         let f = &entity.fields[*field];
         let name = find_fn(entity, *field);
@@ -495,24 +458,17 @@ pub fn entity_rs(ir: &Ir, id: EntityId, spec: &RepoSpec) -> TokenStream {
             "SELECT {select_list} FROM {table} WHERE {} = $1{live}",
             q(&f.column)
         );
-        let doc = format!(" The live `{}` whose `{}` is `value`, if any.", entity.name, f.name);
+        let doc = format!(
+            " The live `{}` whose `{}` is `value`, if any.",
+            entity.name, f.name
+        );
         let konst = format_ident!("FIND_BY_{}", f.name.to_ascii_uppercase());
-        let arms = dialects.iter().map(|d| {
-            let v = variant(*d);
-            let bind = types::bind_value(ir, &f.ty, false, *d, quote!(value), true);
-            let from = format_ident!("from_{}", suffix(*d));
-            quote! {
-                Database::#v(pool) => sqlx::query(#konst).bind(#bind).fetch_optional(pool).await?.as_ref().map(#from).transpose()?,
-            }
-        });
         quote! {
             const #konst: &str = #sql;
 
             #[doc = #doc]
             pub async fn #name(db: &Database, value: &#ty) -> Result<Option<#record>, AppError> {
-                Ok(match db {
-                    #(#arms)*
-                })
+                Ok(db.fetch_optional(#konst, &[value.param()], from_row).await?)
             }
         }
     });
@@ -540,29 +496,19 @@ pub fn entity_rs(ir: &Ir, id: EntityId, spec: &RepoSpec) -> TokenStream {
             };
             quote!(#doc pub #name: #ty,)
         });
+        let values = params_of(entity, &fields, &quote!(self));
+        let count = proc_macro2::Literal::usize_unsuffixed(fields.len());
         let functions = On::both(spec).into_iter().map(|on| {
-            let arms = dialects.iter().map(|d| {
-                let head = on.arm(*d);
-                let executor = on.executor();
-                let from = format_ident!("from_{}", suffix(*d));
-                let binds = bind_fields(ir, entity, &fields, *d, &quote!(new));
-                quote! {
-                    #head => #from(&sqlx::query(INSERT) #(#binds)* .fetch_one(#executor).await?)?,
+            let (target, runner) = on.target();
+            let (name, doc) = on.name_and_doc(
+                "insert",
+                " Inserts a row; constraint violations become 409 or 422.",
+            );
+            quote! {
+                #[doc = #doc]
+                pub async fn #name(#target, new: &New) -> Result<#record, AppError> {
+                    Ok(#runner.fetch_one(INSERT, &new.params(), from_row).await?)
                 }
-            });
-            match on {
-                On::Pool => quote! {
-                    /// Inserts a row; constraint violations become 409 or 422.
-                    pub async fn insert(db: &Database, new: &New) -> Result<#record, AppError> {
-                        Ok(match db { #(#arms)* })
-                    }
-                },
-                On::Tx => quote! {
-                    /// `insert` within the caller's transaction.
-                    pub async fn insert_in(tx: &mut crate::db::Tx, new: &New) -> Result<#record, AppError> {
-                        Ok(match tx { #(#arms)* })
-                    }
-                },
             }
         });
         quote! {
@@ -572,6 +518,13 @@ pub fn entity_rs(ir: &Ir, id: EntityId, spec: &RepoSpec) -> TokenStream {
             #[derive(Debug, Clone)]
             pub struct New {
                 #(#new_fields)*
+            }
+
+            impl New {
+                /// The values in `INSERT`'s column order.
+                fn params(&self) -> [crate::db::Param<'_>; #count] {
+                    [#(#values),*]
+                }
             }
 
             #(#functions)*
@@ -599,45 +552,37 @@ pub fn entity_rs(ir: &Ir, id: EntityId, spec: &RepoSpec) -> TokenStream {
             q(&pk.column),
             fields.len() + 1
         );
-        let (seen_param, doc) = match guard {
+        let (seen_param, seen_in_params, seen_arg, seen_value, doc) = match guard {
             Some(_) => (
                 quote!(seen: &chrono::DateTime<chrono::Utc>,),
+                quote!(seen: &'a chrono::DateTime<chrono::Utc>,),
+                quote!(seen),
+                Some(quote!(seen.param())),
                 " Writes every mutable column of `record` if the row still has the `updated_at` the caller `seen`; `None` when the row is gone or changed since.",
             ),
-            None => (quote!(), " Writes every mutable column of `record`; `None` when the row is gone."),
+            None => (quote!(), quote!(), quote!(), None, " Writes every mutable column of `record`; `None` when the row is gone."),
         };
+        let mut values = params_of(entity, &fields, &quote!(record));
+        values.push(quote!(record.#pk_name.param()));
+        values.extend(seen_value);
+        let count = proc_macro2::Literal::usize_unsuffixed(values.len());
         let functions = On::both(spec).into_iter().map(|on| {
-            let arms = dialects.iter().map(|d| {
-                let head = on.arm(*d);
-                let executor = on.executor();
-                let from = format_ident!("from_{}", suffix(*d));
-                let binds = bind_fields(ir, entity, &fields, *d, &quote!(record));
-                let key = types::bind_value(ir, &pk.ty, false, *d, quote!(record.#pk_name), false);
-                let seen = guard.map(|f| {
-                    let b = types::bind_value(ir, &f.ty, false, *d, quote!(seen), true);
-                    quote!(.bind(#b))
-                });
-                quote! {
-                    #head => sqlx::query(UPDATE) #(#binds)* .bind(#key) #seen .fetch_optional(#executor).await?.as_ref().map(#from).transpose()?,
+            let (target, runner) = on.target();
+            let (name, doc) = on.name_and_doc("update", doc);
+            quote! {
+                #[doc = #doc]
+                pub async fn #name(#target, record: &#record, #seen_param) -> Result<Option<#record>, AppError> {
+                    Ok(#runner.fetch_optional(UPDATE, &update_params(record, #seen_arg), from_row).await?)
                 }
-            });
-            match on {
-                On::Pool => quote! {
-                    #[doc = #doc]
-                    pub async fn update(db: &Database, record: &#record, #seen_param) -> Result<Option<#record>, AppError> {
-                        Ok(match db { #(#arms)* })
-                    }
-                },
-                On::Tx => quote! {
-                    /// `update` within the caller's transaction.
-                    pub async fn update_in(tx: &mut crate::db::Tx, record: &#record, #seen_param) -> Result<Option<#record>, AppError> {
-                        Ok(match tx { #(#arms)* })
-                    }
-                },
             }
         });
         quote! {
             const UPDATE: &str = #sql;
+
+            /// The values in `UPDATE`'s placeholder order.
+            fn update_params<'a>(record: &'a #record, #seen_in_params) -> [crate::db::Param<'a>; #count] {
+                [#(#values),*]
+            }
 
             #(#functions)*
         }
@@ -653,45 +598,33 @@ pub fn entity_rs(ir: &Ir, id: EntityId, spec: &RepoSpec) -> TokenStream {
                 ),
                 true,
             ),
-            None => (format!("DELETE FROM {table} WHERE {} = $1", q(&pk.column)), false),
+            None => (
+                format!("DELETE FROM {table} WHERE {} = $1", q(&pk.column)),
+                false,
+            ),
         };
-        let doc = if soft {
-            " Marks the row deleted (soft delete); false when there was none."
+        let (doc, now, values) = if soft {
+            (
+                " Marks the row deleted (soft delete); false when there was none.",
+                Some(quote!(let now = chrono::Utc::now();)),
+                quote!(&[key.param(), now.param()]),
+            )
         } else {
-            " Deletes the row; false when there was none."
+            (
+                " Deletes the row; false when there was none.",
+                None,
+                quote!(&[key.param()]),
+            )
         };
         let functions = On::both(spec).into_iter().map(|on| {
-            let arms = dialects.iter().map(|d| {
-                let head = on.arm(*d);
-                let executor = on.executor();
-                let key = types::bind_value(ir, &pk.ty, false, *d, quote!(key), true);
-                let now = soft.then(|| {
-                    let b = types::bind_value(ir, &FieldType::Timestamp, false, *d, quote!(chrono::Utc::now()), false);
-                    quote!(.bind(#b))
-                });
-                quote! {
-                    #head => sqlx::query(DELETE).bind(#key) #now .execute(#executor).await?.rows_affected(),
+            let (target, runner) = on.target();
+            let (name, doc) = on.name_and_doc("delete", doc);
+            quote! {
+                #[doc = #doc]
+                pub async fn #name(#target, key: &#pk_ty) -> Result<bool, AppError> {
+                    #now
+                    Ok(#runner.execute(DELETE, #values).await? > 0)
                 }
-            });
-            match on {
-                On::Pool => quote! {
-                    #[doc = #doc]
-                    pub async fn delete(db: &Database, key: &#pk_ty) -> Result<bool, AppError> {
-                        let affected = match db {
-                            #(#arms)*
-                        };
-                        Ok(affected > 0)
-                    }
-                },
-                On::Tx => quote! {
-                    /// `delete` within the caller's transaction.
-                    pub async fn delete_in(tx: &mut crate::db::Tx, key: &#pk_ty) -> Result<bool, AppError> {
-                        let affected = match tx {
-                            #(#arms)*
-                        };
-                        Ok(affected > 0)
-                    }
-                },
             }
         });
         quote! {
@@ -704,7 +637,23 @@ pub fn entity_rs(ir: &Ir, id: EntityId, spec: &RepoSpec) -> TokenStream {
     let list = (spec.list || !spec.conditions.is_empty())
         .then(|| list_items(ir, entity, spec, &select_list, &live));
     let batches = batch_items(ir, id, spec, &select_list, &live);
+    let decoder = decoder(ir, entity);
 
+    // Only `find_many` and `matching` bind without calling `param` themselves.
+    let binds = !spec.lookups.is_empty()
+        || spec.insert
+        || spec.update
+        || spec.delete
+        || list.is_some()
+        || !spec.writes.is_empty()
+        || !spec.links.is_empty()
+        || !spec.secrets.is_empty()
+        || ir.auth.as_ref().is_some_and(|a| a.identity == id);
+    let to_param = binds.then(|| {
+        quote!(
+            use crate::db::ToParam as _;
+        )
+    });
     let header = format!(
         " Data access for `{}` (table `{}`).",
         entity.name, entity.table
@@ -712,9 +661,8 @@ pub fn entity_rs(ir: &Ir, id: EntityId, spec: &RepoSpec) -> TokenStream {
     quote! {
         #![doc = #header]
 
-        use sqlx::Row as _;
-
         use crate::db::Database;
+        #to_param
         use crate::domain::#record;
         use crate::error::AppError;
 
@@ -724,42 +672,33 @@ pub fn entity_rs(ir: &Ir, id: EntityId, spec: &RepoSpec) -> TokenStream {
         #delete
         #list
         #batches
-        #(#decoders)*
+        #decoder
     }
 }
 
-/// `.bind(value.field)` for each of `fields`, in order.
-fn bind_fields(
-    ir: &Ir,
-    entity: &Entity,
-    fields: &[usize],
-    d: Dialect,
-    value: &TokenStream,
-) -> Vec<TokenStream> {
+/// `value.field.param()` for each of `fields`, in order.
+fn params_of(entity: &Entity, fields: &[usize], value: &TokenStream) -> Vec<TokenStream> {
     fields
         .iter()
         .map(|i| {
-            let f = &entity.fields[*i];
-            let name = ident(&f.name);
-            let b = types::bind_value(ir, &f.ty, f.optional, d, quote!(#value.#name), false);
-            quote!(.bind(#b))
+            let name = ident(&entity.fields[*i].name);
+            quote!(#value.#name.param())
         })
         .collect()
 }
 
-fn decoder(ir: &Ir, entity: &Entity, d: Dialect) -> TokenStream {
+/// `from_row`: the record from a row selected in column order.
+fn decoder(ir: &Ir, entity: &Entity) -> TokenStream {
     let record = type_ident(&entity.name);
-    let name = format_ident!("from_{}", suffix(d));
-    let row = row_type(d);
     let fields = types::record_fields(entity).enumerate().map(|(n, (_, f))| {
         let field = ident(&f.name);
-        let value = types::decode_column(ir, f, d, n);
+        let value = types::read_column(ir, f, n, false);
         quote!(#field: #value,)
     });
     let doc = format!(" A `{}` from a row selected in column order.", entity.name);
     quote! {
         #[doc = #doc]
-        fn #name(row: &#row) -> Result<#record, sqlx::Error> {
+        fn from_row(row: crate::db::Row<'_>) -> Result<#record, sqlx::Error> {
             Ok(#record {
                 #(#fields)*
             })
@@ -798,45 +737,46 @@ fn list_items(
         .iter()
         .map(|i| type_ident(&entity.fields[*i].name))
         .collect();
-    let dialects = dialects(ir);
-    let per_dialect = dialects.iter().map(|d| {
-        let db = db_type(*d);
-        let push = format_ident!("push_filter_{}", suffix(*d));
-        let arms = spec.conditions.iter().filter_map(|c| {
-            let (prefix, suffix_sql) = condition_sql(ir, c, *d)?;
-            let v = c.variant(ir);
-            let ty = c
-                .last_field(ir)
-                .map(|f| f.ty.clone())
-                .unwrap_or(FieldType::Text);
-            let bind = types::bind_value(ir, &ty, false, *d, quote!(value), true);
-            Some(quote! {
-                Filter::#v(value) => {
-                    builder.push(#prefix).push_bind(#bind).push(#suffix_sql);
-                }
-            })
-        });
-        quote! {
-            fn #push<'q>(builder: &mut sqlx::QueryBuilder<'q, #db>, filter: &'q Filter) {
-                match filter {
-                    #(#arms)*
-                    Filter::AnyOf(any) => {
-                        builder.push("(");
-                        if any.is_empty() {
-                            builder.push("1 = 0");
-                        }
-                        for (n, filter) in any.iter().enumerate() {
-                            if n > 0 {
-                                builder.push(" OR ");
-                            }
-                            #push(builder, filter);
-                        }
-                        builder.push(")");
+    let filter_arms = spec.conditions.iter().filter_map(|c| {
+        let v = c.variant(ir);
+        let sql: Vec<(String, String)> = dialects(ir)
+            .into_iter()
+            .map(|d| condition_sql(ir, c, d))
+            .collect::<Option<_>>()?;
+        let push = |(prefix, suffix): &(String, String)| {
+            let suffix = (!suffix.is_empty()).then(|| quote!(.push(#suffix)));
+            quote!(query.push(#prefix).bind(value.param()) #suffix;)
+        };
+        let body = match sql.as_slice() {
+            [pg, sqlite] if pg != sqlite => {
+                let (pg, sqlite) = (push(pg), push(sqlite));
+                quote!(if query.sqlite() { #sqlite } else { #pg })
+            }
+            [one, ..] => push(one),
+            [] => return None,
+        };
+        Some(quote!(Filter::#v(value) => { #body }))
+    });
+    let push_filter = quote! {
+        fn push_filter<'a>(query: &mut crate::db::Statement<'a>, filter: &'a Filter) {
+            match filter {
+                #(#filter_arms)*
+                Filter::AnyOf(any) => {
+                    query.push("(");
+                    if any.is_empty() {
+                        query.push("1 = 0");
                     }
+                    for (n, filter) in any.iter().enumerate() {
+                        if n > 0 {
+                            query.push(" OR ");
+                        }
+                        push_filter(query, filter);
+                    }
+                    query.push(")");
                 }
             }
         }
-    });
+    };
     let order_arms = spec.sort.iter().map(|i| {
         let f = &entity.fields[*i];
         let v = type_ident(&f.name);
@@ -881,61 +821,19 @@ fn list_items(
     let exists = pk
         .as_ref()
         .map(|(_, c)| format!("SELECT COUNT(*) FROM {table} WHERE 1 = 1{live} AND {c} = "));
-    let list_arms = dialects.iter().map(|d| {
-        let v = variant(*d);
-        let push = format_ident!("push_filter_{}", suffix(*d));
-        let from = format_ident!("from_{}", suffix(*d));
-        let sqlite = *d == Dialect::Sqlite;
-        quote! {
-            Database::#v(pool) => {
-                // Both queries on one connection: a page waits in the pool queue once.
-                let mut connection = pool.acquire().await?;
-                let mut counting = sqlx::QueryBuilder::new(COUNT);
-                for filter in &query.filters {
-                    counting.push(" AND ");
-                    #push(&mut counting, filter);
-                }
-                let total: i64 = counting.build_query_scalar().fetch_one(&mut *connection).await?;
-                let mut select = sqlx::QueryBuilder::new(SELECT);
-                for filter in &query.filters {
-                    select.push(" AND ");
-                    #push(&mut select, filter);
-                }
-                select.push(order_by(query.sort, query.descending, #sqlite));
-                select.push(" LIMIT ").push_bind(query.limit).push(" OFFSET ").push_bind(query.offset);
-                let rows = select.build().fetch_all(&mut *connection).await?;
-                let items = rows.iter().map(#from).collect::<Result<Vec<_>, _>>()?;
-                (items, total)
-            }
-        }
-    });
     let matches = pk.as_ref().zip(exists).map(|((pk_field, _), exists)| {
         let key_ty = types::value_type(ir, &pk_field.ty);
-        let arms = dialects.iter().map(|d| {
-            let v = variant(*d);
-            let push = format_ident!("push_filter_{}", suffix(*d));
-            let key = types::bind_value(ir, &pk_field.ty, false, *d, quote!(key), true);
-            quote! {
-                Database::#v(pool) => {
-                    let mut query = sqlx::QueryBuilder::new(EXISTS);
-                    query.push_bind(#key);
-                    query.push(" AND ");
-                    #push(&mut query, filter);
-                    query.build_query_scalar::<i64>().fetch_one(pool).await?
-                }
-            }
-        });
         quote! {
-            /// Counts the live row with a key (pushed next) that also matches a filter.
+            /// Counts the live row with a key (bound next) that also matches a filter.
             const EXISTS: &str = #exists;
 
             /// Whether the live row with this key satisfies `filter` (ownership through
             /// related rows).
             pub async fn matches(db: &Database, key: &#key_ty, filter: &Filter) -> Result<bool, AppError> {
-                let found = match db {
-                    #(#arms)*
-                };
-                Ok(found > 0)
+                let mut query = db.statement(EXISTS);
+                query.bind(key.param()).push(" AND ");
+                push_filter(&mut query, filter);
+                Ok(db.count(query.sql(), query.params()).await? > 0)
             }
         }
     });
@@ -1001,14 +899,25 @@ fn list_items(
 
         /// The rows of one page and the number of rows matching the filters.
         pub async fn list(db: &Database, query: &ListQuery) -> Result<(Vec<#record>, i64), AppError> {
-            Ok(match db {
-                #(#list_arms)*
-            })
+            let mut counting = db.statement(COUNT);
+            let mut select = db.statement(SELECT);
+            for filter in &query.filters {
+                push_filter(counting.push(" AND "), filter);
+                push_filter(select.push(" AND "), filter);
+            }
+            let order = order_by(query.sort, query.descending, select.sqlite());
+            select
+                .push(order)
+                .push(" LIMIT ")
+                .bind(query.limit.param())
+                .push(" OFFSET ")
+                .bind(query.offset.param());
+            Ok(db.page(&counting, &select, from_row).await?)
         }
 
         #matches
 
-        #(#per_dialect)*
+        #push_filter
     }
 }
 
@@ -1130,11 +1039,8 @@ fn batch_items(
                 params: quote!(),
                 output: quote!(Vec<#record>),
                 filter: false,
-                decode: &|d| {
-                    let from = format_ident!("from_{}", suffix(d));
-                    quote!(#from)
-                },
-                collect: quote!(.collect::<Result<Vec<_>, _>>()?),
+                decode: quote!(from_row),
+                collect: None,
             },
         ));
     }
@@ -1157,16 +1063,14 @@ fn batch_items(
                 params: quote!(filter: &Filter,),
                 output: quote!(std::collections::HashSet<#key_ty>),
                 filter: true,
-                decode: &|d| {
-                    if types::decodes_directly(ir, &pk_field, d) {
-                        let ty = types::field_type(ir, &pk_field);
-                        quote!(|row| row.try_get::<#ty, _>(0))
-                    } else {
-                        let value = types::decode_column(ir, &pk_field, d, 0);
-                        quote!(|row| Ok::<_, sqlx::Error>(#value))
-                    }
+                decode: if types::reads_as_is(ir, &pk_field) {
+                    let ty = types::field_type(ir, &pk_field);
+                    quote!(|row| row.get::<#ty>(0))
+                } else {
+                    let key = types::read_column(ir, &pk_field, 0, true);
+                    quote!(|row| Ok(#key))
                 },
-                collect: quote!(.collect::<Result<std::collections::HashSet<_>, _>>()?),
+                collect: Some(quote!(.into_iter().collect())),
             },
         ));
     }
@@ -1198,12 +1102,12 @@ fn batch_items(
                 params: quote!(),
                 output: quote!(Vec<(#key_ty, #value_ty)>),
                 filter: false,
-                decode: &|d| {
-                    let k = types::decode_column(ir, &near_field, d, 0);
-                    let v = types::decode_column(ir, &value_field, d, 1);
-                    quote!(|row| Ok::<_, sqlx::Error>((#k, #v)))
+                decode: {
+                    let k = types::read_column(ir, &near_field, 0, true);
+                    let v = types::read_column(ir, &value_field, 1, true);
+                    quote!(|row| Ok((#k, #v)))
                 },
-                collect: quote!(.collect::<Result<Vec<_>, _>>()?),
+                collect: None,
             },
         ));
     }
@@ -1239,11 +1143,11 @@ fn batch_items(
                 params: quote!(),
                 output: quote!(Vec<(#key_ty, i64)>),
                 filter: false,
-                decode: &|d| {
-                    let k = types::decode_column(ir, &near_field, d, 0);
-                    quote!(|row| Ok::<_, sqlx::Error>((#k, row.try_get::<i64, _>(1)?)))
+                decode: {
+                    let k = types::read_column(ir, &near_field, 0, true);
+                    quote!(|row| Ok((#k, row.get::<i64>(1)?)))
                 },
-                collect: quote!(.collect::<Result<Vec<_>, _>>()?),
+                collect: None,
             },
         ));
     }
@@ -1318,8 +1222,9 @@ struct KeyedFn<'a> {
     output: TokenStream,
     filter: bool,
     /// A function or closure from a row to `Result<item, sqlx::Error>`.
-    decode: &'a dyn Fn(Dialect) -> TokenStream,
-    collect: TokenStream,
+    decode: TokenStream,
+    /// Turns the rows' `Vec` into the output, if it is not one.
+    collect: Option<TokenStream>,
 }
 
 fn keyed_fn(ir: &Ir, f: &KeyedFn<'_>) -> TokenStream {
@@ -1335,26 +1240,9 @@ fn keyed_fn(ir: &Ir, f: &KeyedFn<'_>) -> TokenStream {
         ..
     } = f;
     let key_ty = types::value_type(ir, &key.ty);
-    let arms = dialects(ir).into_iter().map(|d| {
-        let v = variant(d);
-        let bind = types::bind_value(ir, &key.ty, false, d, quote!(key), true);
-        let push = format_ident!("push_filter_{}", suffix(d));
-        let filter = f.filter.then(|| quote!(#push(&mut query, filter);));
-        let decode = (f.decode)(d);
-        let collect = &f.collect;
-        quote! {
-            Database::#v(pool) => {
-                let mut query = sqlx::QueryBuilder::new(#konst);
-                let mut list = query.separated(", ");
-                for key in keys {
-                    list.push_bind(#bind);
-                }
-                query.push(#tail);
-                #filter
-                query.build().fetch_all(pool).await?.iter().map(#decode) #collect
-            }
-        }
-    });
+    let filter = f.filter.then(|| quote!(push_filter(&mut query, filter);));
+    let decode = &f.decode;
+    let collect = &f.collect;
     quote! {
         const #konst: &str = #sql;
 
@@ -1363,9 +1251,10 @@ fn keyed_fn(ir: &Ir, f: &KeyedFn<'_>) -> TokenStream {
             if keys.is_empty() {
                 return Ok(Default::default());
             }
-            Ok(match db {
-                #(#arms)*
-            })
+            let mut query = db.statement(#konst);
+            query.bind_all(keys).push(#tail);
+            #filter
+            Ok(db.fetch_all(query.sql(), query.params(), #decode).await? #collect)
         }
     }
 }
@@ -1459,54 +1348,33 @@ fn set_collection_fn(ir: &Ir, key: &crate::ir::Field, c: CollectionId) -> Option
     let key_ty = types::value_type(ir, &key.ty);
     let value_ty = types::value_type(ir, &w.value.ty);
     let (create_open, create_close) = &w.create_target;
-    let unlink = &w.unlink;
-    let (link_open, link_from) = &w.link;
-    let arms = dialects(ir).into_iter().map(|d| {
-        let v = variant(d);
-        let key_bind = types::bind_value(ir, &key.ty, false, d, quote!(key), true);
-        let value_bind = types::bind_value(ir, &w.value.ty, false, d, quote!(value), true);
-        let new_key = w.target_key.map(|k| {
-            let fresh = if matches!(k.default, Some(crate::ir::Default::Uuid4)) {
-                quote!(uuid::Uuid::new_v4())
-            } else {
-                quote!(uuid::Uuid::now_v7())
-            };
-            let b = types::bind_value(ir, &k.ty, false, d, fresh, false);
-            quote!(row.push_bind(#b);)
-        });
-        quote! {
-            crate::db::Tx::#v(tx) => {
-                for value in values {
-                    let mut insert = sqlx::QueryBuilder::new(#create_open);
-                    let mut row = insert.separated(", ");
-                    #new_key
-                    row.push_bind(#value_bind);
-                    insert.push(#create_close);
-                    insert.build().execute(&mut **tx).await?;
-                }
-                sqlx::query(#unlink).bind(#key_bind).execute(&mut **tx).await?;
-                if !values.is_empty() {
-                    let mut link = sqlx::QueryBuilder::new(#link_open);
-                    link.push_bind(#key_bind);
-                    link.push(#link_from);
-                    let mut list = link.separated(", ");
-                    for value in values {
-                        list.push_bind(#value_bind);
-                    }
-                    link.push(")");
-                    link.build().execute(&mut **tx).await?;
-                }
-            }
+    let create = match w.target_key {
+        Some(_) => format!("{create_open}$1, $2{create_close}"),
+        None => format!("{create_open}$1{create_close}"),
+    };
+    let new_key = w.target_key.map(|k| {
+        if matches!(k.default, Some(crate::ir::Default::Uuid4)) {
+            quote!(uuid::Uuid::new_v4().param(),)
+        } else {
+            quote!(uuid::Uuid::now_v7().param(),)
         }
     });
+    let unlink = &w.unlink;
+    let (link_open, link_from) = &w.link;
     let doc = format!(
         " Makes the row's `{name}` exactly `values`, creating missing targets, within the caller's transaction."
     );
     Some(quote! {
         #[doc = #doc]
         pub async fn #set(tx: &mut crate::db::Tx, key: &#key_ty, values: &[#value_ty]) -> Result<(), AppError> {
-            match tx {
-                #(#arms)*
+            for value in values {
+                tx.execute(#create, &[#new_key value.param()]).await?;
+            }
+            tx.execute(#unlink, &[key.param()]).await?;
+            if !values.is_empty() {
+                let mut link = tx.statement(#link_open);
+                link.bind(key.param()).push(#link_from).bind_all(values).push(")");
+                tx.execute(link.sql(), link.params()).await?;
             }
             Ok(())
         }
@@ -1557,7 +1425,8 @@ fn link_fns(
     let (insert, delete) = link_sql(ir, link)?;
     let auth = ir.auth.as_ref()?;
     let caller_ty = types::key_type(ir, auth.identity);
-    let identity_key = types::primary_key(ir.entity(auth.identity))?;
+    // Links bind the caller by the identity's key, so it needs one.
+    types::primary_key(ir.entity(auth.identity))?;
     let key_ty = types::value_type(ir, &key.ty);
     let join = &ir.entity(link.through).name;
     let fns = [
@@ -1575,20 +1444,10 @@ fn link_fns(
         ),
     ];
     let items = fns.into_iter().map(|(fn_name, sql, doc)| {
-        let arms = dialects(ir).into_iter().map(|d| {
-            let v = variant(d);
-            let caller = types::bind_value(ir, &identity_key.ty, false, d, quote!(caller), true);
-            let key = types::bind_value(ir, &key.ty, false, d, quote!(key), true);
-            quote! {
-                Database::#v(pool) => sqlx::query(#sql).bind(#caller).bind(#key).execute(pool).await.map(drop)?,
-            }
-        });
         quote! {
             #[doc = #doc]
             pub async fn #fn_name(db: &Database, caller: &#caller_ty, key: &#key_ty) -> Result<(), AppError> {
-                match db {
-                    #(#arms)*
-                }
+                db.execute(#sql, &[caller.param(), key.param()]).await?;
                 Ok(())
             }
         }
@@ -1613,13 +1472,6 @@ fn set_secret_fn(
         q(&key.column)
     );
     let key_ty = types::value_type(ir, &key.ty);
-    let arms = dialects(ir).into_iter().map(|d| {
-        let v = variant(d);
-        let key = types::bind_value(ir, &key.ty, false, d, quote!(key), true);
-        quote! {
-            Database::#v(pool) => sqlx::query(#sql).bind(hash).bind(#key).execute(pool).await.map(drop)?,
-        }
-    });
     let doc = format!(
         " Stores a new `{}` hash (argon2id, never the password).",
         f.name
@@ -1627,9 +1479,7 @@ fn set_secret_fn(
     quote! {
         #[doc = #doc]
         pub async fn #name(db: &Database, key: &#key_ty, hash: &str) -> Result<(), AppError> {
-            match db {
-                #(#arms)*
-            }
+            db.execute(#sql, &[hash.param(), key.param()]).await?;
             Ok(())
         }
     }

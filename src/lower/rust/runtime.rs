@@ -606,11 +606,15 @@ pub fn db_rs(ir: &Ir) -> TokenStream {
             use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
         }
     });
+    let statements = super::statements::items(ir);
     quote! {
-        //! The database pool: PostgreSQL or SQLite, chosen by the URL's scheme.
+        //! The database pool: PostgreSQL or SQLite, chosen by the URL's scheme, and the
+        //! statements repositories run on it.
 
         #pg_imports
         #sqlite_imports
+
+        use sqlx::{Row as _, ValueRef as _};
 
         use crate::config::Settings;
 
@@ -683,6 +687,8 @@ pub fn db_rs(ir: &Ir) -> TokenStream {
                 }
             }
         }
+
+        #statements
     }
 }
 

@@ -7,7 +7,6 @@ use quote::quote;
 
 use super::types;
 use crate::ir::Ir;
-use crate::lower::sql::Dialect;
 use crate::lower::sql::schema::REFRESH_TOKENS;
 
 /// The repository module's name.
@@ -33,72 +32,13 @@ pub fn repo_rs(ir: &Ir) -> Option<TokenStream> {
         "UPDATE {table} SET \"revoked_at\" = $2 WHERE \"family\" = $1 AND \"revoked_at\" IS NULL"
     );
     let prune = format!("DELETE FROM {table} WHERE \"user_id\" = $1 AND \"expires_at\" < $2");
-    let arms = |body: &dyn Fn(Dialect) -> TokenStream| super::repo::on_pool(ir, body);
-    let bind_user =
-        |d: Dialect, place: TokenStream| types::bind_value(ir, &key.ty, false, d, place, true);
-    let insert_into = |d: Dialect, executor: TokenStream| {
-        let user = bind_user(d, quote!(new.user_id));
-        quote! {
-            sqlx::query(INSERT)
-                .bind(new.hash)
-                .bind(#user)
-                .bind(new.family)
-                .bind(new.issued_at)
-                .bind(new.expires_at)
-                .execute(#executor)
-                .await?;
-        }
-    };
-    let insert_arms = arms(&|d| {
-        let insert = insert_into(d, quote!(pool));
-        quote!(#insert)
-    });
-    let find_arms = arms(&|d| {
-        let user = types::decode_column(ir, key, d, 0);
-        quote! {
-            match sqlx::query(FIND).bind(hash).fetch_optional(pool).await? {
-                Some(row) => Some(Stored {
-                    user_id: #user,
-                    family: row.try_get::<String, _>(1usize)?,
-                    expires_at: row.try_get::<i64, _>(2usize)?,
-                    used_at: row.try_get::<Option<i64>, _>(3usize)?,
-                    revoked_at: row.try_get::<Option<i64>, _>(4usize)?,
-                }),
-                None => None,
-            }
-        }
-    });
-    let rotate_arms = arms(&|d| {
-        let insert = insert_into(d, quote!(&mut *tx));
-        quote! {
-            let mut tx = pool.begin().await?;
-            let marked = sqlx::query(MARK_USED).bind(old).bind(new.issued_at).execute(&mut *tx).await?;
-            if marked.rows_affected() != 1 {
-                return Ok(false);
-            }
-            #insert
-            tx.commit().await?;
-        }
-    });
-    let revoke_arms = arms(&|_| {
-        quote! {
-            sqlx::query(REVOKE_FAMILY).bind(family).bind(now).execute(pool).await?;
-        }
-    });
-    let prune_arms = arms(&|d| {
-        let user = bind_user(d, quote!(user_id));
-        quote! {
-            sqlx::query(PRUNE).bind(#user).bind(now).execute(pool).await?;
-        }
-    });
+    let user = types::read_column(ir, key, 0, false);
     Some(quote! {
         //! Refresh tokens (table `auth_refresh_tokens`), stored by their SHA-256 and never in
         //! the clear. A login starts a family; each refresh marks its token used and stores
         //! the next one in the same transaction. Times are Unix seconds.
 
-        use sqlx::Row as _;
-
-        use crate::db::Database;
+        use crate::db::{Database, ToParam as _};
         use crate::error::AppError;
 
         const INSERT: &str = #insert;
@@ -127,33 +67,61 @@ pub fn repo_rs(ir: &Ir) -> Option<TokenStream> {
             pub expires_at: i64,
         }
 
+        impl New<'_> {
+            /// The values in `INSERT`'s column order.
+            fn params(&self) -> [crate::db::Param<'_>; 5] {
+                [
+                    self.hash.param(),
+                    self.user_id.param(),
+                    self.family.param(),
+                    self.issued_at.param(),
+                    self.expires_at.param(),
+                ]
+            }
+        }
+
         /// Stores the first token of a family.
         pub async fn insert(db: &Database, new: &New<'_>) -> Result<(), AppError> {
-            #insert_arms
+            db.execute(INSERT, &new.params()).await?;
             Ok(())
         }
 
         /// The token with this hash, in whatever state.
         pub async fn find(db: &Database, hash: &str) -> Result<Option<Stored>, AppError> {
-            Ok(#find_arms)
+            let stored = db.fetch_optional(FIND, &[hash.param()], |row| {
+                Ok(Stored {
+                    user_id: #user,
+                    family: row.get(1)?,
+                    expires_at: row.get(2)?,
+                    used_at: row.get(3)?,
+                    revoked_at: row.get(4)?,
+                })
+            }).await?;
+            Ok(stored)
         }
 
         /// Marks `old` used and stores `new` atomically; `false` when `old` was used or
         /// revoked in the meantime (a concurrent reuse), in which case nothing changes.
         pub async fn rotate(db: &Database, old: &str, new: &New<'_>) -> Result<bool, AppError> {
-            #rotate_arms
+            let mut tx = db.begin().await?;
+            let marked = tx.execute(MARK_USED, &[old.param(), new.issued_at.param()]).await?;
+            if marked != 1 {
+                return Ok(false);
+            }
+            tx.execute(INSERT, &new.params()).await?;
+            tx.commit().await?;
             Ok(true)
         }
 
         /// Revokes every live token of the family.
         pub async fn revoke_family(db: &Database, family: &str, now: i64) -> Result<(), AppError> {
-            #revoke_arms
+            db.execute(REVOKE_FAMILY, &[family.param(), now.param()]).await?;
             Ok(())
         }
 
         /// Deletes the user's expired tokens; run at login so the table stays small.
         pub async fn prune_expired(db: &Database, user_id: &#id_ty, now: i64) -> Result<(), AppError> {
-            #prune_arms
+            db.execute(PRUNE, &[user_id.param(), now.param()]).await?;
             Ok(())
         }
     })

@@ -5,7 +5,6 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use crate::ir::{Entity, EntityId, Field, FieldType, Ir, JsonCase, names};
-use crate::lower::sql::Dialect;
 
 /// A Rust identifier for a spec name, raw where it is a keyword (`type`, `ref`...).
 pub fn ident(name: &str) -> syn::Ident {
@@ -142,119 +141,47 @@ pub fn is_copy(ir: &Ir, ty: &FieldType) -> bool {
     )
 }
 
-/// An expression that binds the value at `place` (a reference when `is_ref`, `Option`
-/// when `optional`) to a query for `dialect`: what differs is how SQLite stores uuids,
-/// decimals and timestamps (as text), and how both store enums and JSON.
-pub fn bind_value(
-    ir: &Ir,
-    ty: &FieldType,
-    optional: bool,
-    dialect: Dialect,
-    place: TokenStream,
-    is_ref: bool,
-) -> TokenStream {
-    // `v` is the value, or a reference to it when `v_is_ref`.
-    let convert = |v: TokenStream, v_is_ref: bool| -> Option<TokenStream> {
-        let by_ref = if v_is_ref { v.clone() } else { quote!(&#v) };
-        match (storage_type(ir, ty), dialect) {
-            (FieldType::Enum(_), _) => Some(quote!(#v.as_str())),
-            (FieldType::Json, _) => Some(quote!(sqlx::types::Json(#by_ref))),
-            (FieldType::Uuid, Dialect::Sqlite) => Some(quote!(#v.hyphenated())),
-            (FieldType::Decimal { .. }, Dialect::Sqlite) => Some(quote!(#v.to_string())),
-            (FieldType::Timestamp, Dialect::Sqlite) => {
-                Some(quote!(crate::repo::sqlite_timestamp(#by_ref)))
-            }
-            _ => None,
-        }
-    };
-    if optional {
-        match (storage_type(ir, ty), dialect) {
-            (FieldType::Timestamp, Dialect::Sqlite) => {
-                return quote!(#place.as_ref().map(crate::repo::sqlite_timestamp));
-            }
-            (FieldType::Json, _) => return quote!(#place.as_ref().map(sqlx::types::Json)),
-            _ => {}
-        }
-        if let Some(converted) = convert(quote!(v), true) {
-            return quote!(#place.as_ref().map(|v| #converted));
-        }
-    } else if let Some(converted) = convert(place.clone(), is_ref) {
-        return converted;
-    }
-    match (is_copy(ir, ty), is_ref) {
-        (true, true) => quote!(*#place),
-        (false, false) => quote!(&#place),
-        _ => place,
-    }
-}
-
-/// Whether the field's Rust type decodes from its column as is, with no conversion.
-pub fn decodes_directly(ir: &Ir, field: &Field, dialect: Dialect) -> bool {
+/// Whether `row.get` returns the field's Rust value as is: enums are read as text and
+/// parsed, decimals get the column's scale back.
+pub fn reads_as_is(ir: &Ir, field: &Field) -> bool {
     !matches!(
-        (storage_type(ir, &field.ty), dialect),
-        (
-            FieldType::Enum(_) | FieldType::Json | FieldType::Decimal { .. },
-            _
-        ) | (FieldType::Uuid, Dialect::Sqlite)
+        storage_type(ir, &field.ty),
+        FieldType::Enum(_) | FieldType::Decimal { .. }
     )
 }
 
-/// An expression that reads column `index` of `row` as the field's Rust value, with `?`.
-pub fn decode_column(ir: &Ir, field: &Field, dialect: Dialect, index: usize) -> TokenStream {
-    let raw = |t: TokenStream| quote!(row.try_get::<#t, _>(#index)?);
-    let optional = field.optional;
-    let wrap = |t: TokenStream, convert: TokenStream| {
-        if optional {
-            let read = raw(quote!(Option<#t>));
-            quote!(#read.map(#convert).transpose()?)
+/// An expression that reads column `index` of a `crate::db::Row` named `row` as the
+/// field's Rust value, with `?`. `typed` names the type read where the context does not.
+pub fn read_column(ir: &Ir, field: &Field, index: usize, typed: bool) -> TokenStream {
+    let index = proc_macro2::Literal::usize_unsuffixed(index);
+    let get = |ty: TokenStream, typed: bool| {
+        if typed {
+            quote!(row.get::<#ty>(#index)?)
         } else {
-            let read = raw(t);
-            quote!((#convert)(#read)?)
+            quote!(row.get(#index)?)
         }
     };
-    match (storage_type(ir, &field.ty), dialect) {
-        (FieldType::Enum(_), _) => wrap(quote!(String), quote!(crate::repo::decode_enum)),
-        (FieldType::Json, _) => {
-            let t = quote!(sqlx::types::Json<serde_json::Value>);
-            if optional {
-                let read = raw(quote!(Option<#t>));
-                quote!(#read.map(|json| json.0))
-            } else {
-                let read = raw(t);
-                quote!(#read.0)
-            }
+    match storage_type(ir, &field.ty) {
+        FieldType::Enum(_) if field.optional => {
+            let read = get(quote!(Option<String>), true);
+            quote!(#read.map(crate::repo::decode_enum).transpose()?)
         }
-        (FieldType::Uuid, Dialect::Sqlite) => {
-            let t = quote!(uuid::fmt::Hyphenated);
-            if optional {
-                let read = raw(quote!(Option<#t>));
-                quote!(#read.map(uuid::fmt::Hyphenated::into_uuid))
-            } else {
-                let read = raw(t);
-                quote!(#read.into_uuid())
-            }
+        FieldType::Enum(_) => {
+            let read = get(quote!(String), false);
+            quote!(crate::repo::decode_enum(#read)?)
         }
-        (FieldType::Decimal { scale, .. }, dialect) => {
+        FieldType::Decimal { scale, .. } => {
             // Reads back with the column's scale: PostgreSQL returns zero without places.
             let s = proc_macro2::Literal::u32_unsuffixed(*scale);
-            let read = match dialect {
-                Dialect::Sqlite => wrap(quote!(String), quote!(crate::repo::decode_decimal)),
-                Dialect::Postgres => raw(if optional {
-                    quote!(Option<rust_decimal::Decimal>)
-                } else {
-                    quote!(rust_decimal::Decimal)
-                }),
-            };
-            if optional {
+            if field.optional {
+                let read = get(quote!(Option<rust_decimal::Decimal>), true);
                 quote!(#read.map(|v| crate::domain::with_scale(v, #s)))
             } else {
+                let read = get(quote!(rust_decimal::Decimal), false);
                 quote!(crate::domain::with_scale(#read, #s))
             }
         }
-        _ => {
-            let ty = field_type(ir, field);
-            raw(ty)
-        }
+        _ => get(field_type(ir, field), typed),
     }
 }
 
