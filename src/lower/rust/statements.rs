@@ -398,6 +398,28 @@ pub fn items(ir: &Ir) -> TokenStream {
         }
 
         #methods
+
+        #[cfg(test)]
+        mod tests {
+            use super::{Param, Statement, ToParam as _};
+
+            #[test]
+            fn placeholders_follow_the_order_values_are_bound_in() {
+                let keys = [3_i64, 5, 8];
+                let mut statement = Statement::new("SELECT 1 WHERE \"a\" = ", false);
+                statement.bind(true.param()).push(" AND \"b\" IN (").bind_all(&keys).push(")");
+                assert_eq!(statement.sql(), "SELECT 1 WHERE \"a\" = $1 AND \"b\" IN ($2, $3, $4)");
+                assert!(matches!(statement.params(), [Param::Bool(Some(true)), Param::BigInt(Some(3)), Param::BigInt(Some(5)), Param::BigInt(Some(8))]));
+            }
+
+            #[test]
+            fn absent_values_bind_as_nulls_of_their_type() {
+                let (key, text, number): (Option<uuid::Uuid>, Option<String>, Option<i32>) = (None, None, Some(2));
+                assert!(matches!(key.param(), Param::Uuid(None)));
+                assert!(matches!(text.param(), Param::Text(None)));
+                assert!(matches!(number.param(), Param::Int(Some(2))));
+            }
+        }
     }
 }
 
