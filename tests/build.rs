@@ -6,6 +6,7 @@
 mod common;
 
 use common::*;
+use svcc::load::FileSystem as _;
 use svcc::lower::Owner;
 
 #[test]
@@ -118,4 +119,51 @@ resource shelves: Shelf at "/shelves" {
         ),
         "{repos}"
     );
+}
+
+/// Each resource's 401, 422 and 404 answers are one test per kind, unless sending every
+/// operation's request in one test would spend a rate policy they share: then each
+/// operation keeps its own test, so no request in a test meets a 429.
+#[test]
+fn error_answers_are_tested_together_within_rate_limits() {
+    /// The spec's text, held in memory; imports come from svcc's embedded library.
+    struct OneFile(String);
+    impl svcc::load::FileSystem for OneFile {
+        fn read(&self, _: &std::path::Path) -> std::io::Result<String> {
+            Ok(self.0.clone())
+        }
+    }
+    let products_tests = |text: &str| {
+        let spec = std::path::Path::new("shop.svc");
+        let ir = svcc::compile(spec, &OneFile(text.to_owned())).unwrap().ir;
+        let output = svcc::lower::service(&ir, "shop.svc").unwrap().output;
+        output
+            .into_iter()
+            .find(|(path, _)| path == "tests/api/products.rs")
+            .map(|(_, file)| file.contents)
+            .unwrap()
+    };
+    let shop = DiskFs.read(&repo_root().join("examples/shop.svc")).unwrap();
+
+    let together = products_tests(&shop);
+    assert!(together.contains("async fn products_requires_sign_in()"));
+    assert!(!together.contains("async fn products_create_requires_sign_in()"));
+
+    // Product writes are limited to two a minute: three anonymous writes would meet a 429.
+    let tight = shop.replacen(
+        "rate writes {\n  limit     = 30",
+        "rate writes {\n  limit     = 2",
+        1,
+    );
+    assert_ne!(tight, shop, "the example's write policy moved");
+    let apart = products_tests(&tight);
+    for operation in ["create", "update", "delete"] {
+        assert!(
+            apart.contains(&format!("async fn products_{operation}_requires_sign_in()")),
+            "{operation}:\n{apart}"
+        );
+    }
+    assert!(!apart.contains("async fn products_requires_sign_in()"));
+    // Two requests fit: the 422 test for create and update stays one.
+    assert!(apart.contains("async fn products_rejects_unknown_fields()"));
 }

@@ -84,13 +84,16 @@ pub fn files(
                 op.kind == OpKind::Update && !skipped.get(i).is_some_and(|s| s.contains(&n))
             }),
         };
-        let tests: Vec<TokenStream> = r
+        let mut probes = Vec::new();
+        let operation_tests: Vec<TokenStream> = r
             .operations
             .iter()
             .enumerate()
             .filter(|(n, _)| !skipped.get(i).is_some_and(|s| s.contains(n)))
-            .flat_map(|(_, op)| operation_tests(ir, id, op, &target))
+            .flat_map(|(_, op)| operation_tests(ir, id, op, &target, &mut probes))
             .collect();
+        let mut tests = probe_tests(ir, &r.name, probes, accounts.is_some());
+        tests.extend(operation_tests);
         if tests.is_empty() {
             continue;
         }
@@ -440,12 +443,15 @@ struct Uses {
     api_keys: Cell<bool>,
 }
 
-/// The tests of one operation.
+/// The tests of one operation. Requests that answer an error whatever the operation
+/// (sign-in required, unknown fields, a missing record) go to `probes`, to be tested
+/// together with the resource's other operations.
 fn operation_tests(
     ir: &Ir,
     resource_id: ResourceId,
     op: &Operation,
     target: &Target,
+    probes: &mut Vec<Probe>,
 ) -> Vec<TokenStream> {
     let accounts = target.accounts;
     let resource = ir.resource(resource_id);
@@ -461,13 +467,25 @@ fn operation_tests(
     } else {
         quote!(None)
     };
+    let rate = super::rate::of_operation(ir, op);
+    let probe =
+        |kind: ProbeKind, sign_in: &TokenStream, token: &TokenStream, body: TokenStream| Probe {
+            kind,
+            test: name(kind.test_name()),
+            method,
+            path: path.clone(),
+            sign_in: sign_in.clone(),
+            token: token.clone(),
+            body,
+            rate,
+        };
     let mut tests = Vec::new();
     if !rule.is_public() {
-        tests.push(error_test(
-            &name("requires_sign_in"),
+        probes.push(probe(
+            ProbeKind::SignInRequired,
             &quote!(),
-            &quote!(app.send(#method, #path, None, #empty_body)),
-            401,
+            &quote!(None),
+            empty_body,
         ));
     }
     // From here on the caller is signed in when the service has accounts.
@@ -482,12 +500,7 @@ fn operation_tests(
     let role = accounts.and_then(|a| a.default_role.as_deref());
     if takes_body {
         let unknown = quote!(Some(json!({ "svccNoSuchField": true })));
-        tests.push(error_test(
-            &name("rejects_unknown_fields"),
-            &sign_in,
-            &quote!(app.send(#method, #path, #token, #unknown)),
-            422,
-        ));
+        probes.push(probe(ProbeKind::UnknownField, &sign_in, &token, unknown));
     }
     if takes_body && let Some(t) = mass_assignment(ir, resource, op, &path, &sign_in, &token, &name)
     {
@@ -499,11 +512,11 @@ fn operation_tests(
             OpKind::Get | OpKind::Delete | OpKind::Action | OpKind::Link
         );
     if addresses_record {
-        tests.push(error_test(
-            &name("answers_404_for_a_missing_record"),
+        probes.push(probe(
+            ProbeKind::MissingRecord,
             &sign_in,
-            &quote!(app.send(#method, #path, #token, None)),
-            404,
+            &token,
+            quote!(None),
         ));
     }
     if resource.singleton && op.kind == OpKind::Get && accounts.is_some() {
@@ -597,6 +610,128 @@ fn error_test(
             app.assert_error(#status, status, &body);
         }
     }
+}
+
+/// Errors every operation of a resource answers alike, whatever the database holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ProbeKind {
+    /// 401 without a token.
+    SignInRequired,
+    /// 422 for a body with a field the operation does not take.
+    UnknownField,
+    /// 404 for a record that does not exist.
+    MissingRecord,
+}
+
+impl ProbeKind {
+    const ALL: [ProbeKind; 3] = [
+        ProbeKind::SignInRequired,
+        ProbeKind::UnknownField,
+        ProbeKind::MissingRecord,
+    ];
+
+    fn status(self) -> u16 {
+        match self {
+            ProbeKind::SignInRequired => 401,
+            ProbeKind::UnknownField => 422,
+            ProbeKind::MissingRecord => 404,
+        }
+    }
+
+    /// The name of a test of one operation's probe, after `<resource>_<operation>_`.
+    fn test_name(self) -> &'static str {
+        match self {
+            ProbeKind::SignInRequired => "requires_sign_in",
+            ProbeKind::UnknownField => "rejects_unknown_fields",
+            ProbeKind::MissingRecord => "answers_404_for_a_missing_record",
+        }
+    }
+
+    /// The name of the test of all the resource's probes of this kind, after `<resource>_`.
+    fn folded_name(self) -> &'static str {
+        match self {
+            ProbeKind::SignInRequired => "requires_sign_in",
+            ProbeKind::UnknownField => "rejects_unknown_fields",
+            ProbeKind::MissingRecord => "answers_404_for_missing_records",
+        }
+    }
+}
+
+/// One request of an operation that must answer `kind`'s error.
+struct Probe {
+    kind: ProbeKind,
+    /// The test's name when it tests this probe alone.
+    test: syn::Ident,
+    method: &'static str,
+    path: String,
+    /// Signs the caller up (the same for every probe of a resource and kind), and the
+    /// token the request carries.
+    sign_in: TokenStream,
+    token: TokenStream,
+    body: TokenStream,
+    rate: Option<crate::ir::RateId>,
+}
+
+/// One test per kind of probe of a resource, sending each operation's request in turn; a
+/// kind with one probe, or more requests than a rate policy they share lets through, keeps
+/// one test per operation.
+fn probe_tests(ir: &Ir, resource: &str, probes: Vec<Probe>, signs_up: bool) -> Vec<TokenStream> {
+    let mut tests = Vec::new();
+    for kind in ProbeKind::ALL {
+        let group: Vec<&Probe> = probes.iter().filter(|p| p.kind == kind).collect();
+        let status = proc_macro2::Literal::u16_unsuffixed(kind.status());
+        let signs_in = signs_up && kind != ProbeKind::SignInRequired;
+        match group.as_slice() {
+            [] => {}
+            [first, ..] if group.len() > 1 && within_rate_limits(ir, &group, signs_in) => {
+                let test = format_ident!("{}_{}", resource, kind.folded_name());
+                let sign_in = &first.sign_in;
+                let token = &first.token;
+                let requests = group.iter().map(|p| {
+                    let (method, path, body) = (p.method, &p.path, &p.body);
+                    quote!((#method, #path, #body))
+                });
+                tests.push(quote! {
+                    #[tokio::test]
+                    async fn #test() {
+                        let app = TestApp::spawn().await;
+                        #sign_in
+                        for (method, path, body) in [#(#requests),*] {
+                            let (status, body) = app.send(method, path, #token, body).await;
+                            assert_eq!(status, #status, "{method} {path}: {body}");
+                            app.assert_error(#status, status, &body);
+                        }
+                    }
+                });
+            }
+            _ => tests.extend(group.iter().map(|p| {
+                let Probe {
+                    method,
+                    path,
+                    token,
+                    body,
+                    ..
+                } = p;
+                let request = quote!(app.send(#method, #path, #token, #body));
+                error_test(&p.test, &p.sign_in, &request, kind.status())
+            })),
+        }
+    }
+    tests
+}
+
+/// Whether one test can send all of `group`'s requests (and sign up first, if `signs_in`)
+/// without a rate policy they share answering 429 before the window ends.
+fn within_rate_limits(ir: &Ir, group: &[&Probe], signs_in: bool) -> bool {
+    let sign_up = signs_in.then(|| super::rate::of_auth(ir)).flatten();
+    let rates: Vec<crate::ir::RateId> =
+        group.iter().filter_map(|p| p.rate).chain(sign_up).collect();
+    rates.iter().all(|id| {
+        let policy = ir.rate(*id);
+        let allowed = policy.burst.map_or(policy.limit, |b| b.min(policy.limit));
+        let sent = rates.iter().filter(|r| *r == id).count();
+        u32::try_from(sent).is_ok_and(|sent| sent <= allowed)
+    })
 }
 
 fn list_tests(
