@@ -91,34 +91,51 @@ pub fn items(ir: &Ir) -> TokenStream {
             Param::Json(v) => query.bind(v.map(sqlx::types::Json)),
         }
     };
-    let column = |k: &ValueKind| {
-        let ty = &k.ty;
+    // `from_postgres` and `from_sqlite` with these bodies, for the crate's databases.
+    let decoders = |pg: TokenStream, lite: TokenStream| {
         let pg = postgres.then(|| {
             quote! {
                 fn from_postgres(row: &sqlx::postgres::PgRow, index: usize) -> Result<Self, sqlx::Error> {
-                    row.try_get(index)
+                    #pg
                 }
             }
         });
         let lite = sqlite.then(|| {
-            let body = k
-                .sqlite_decode
-                .clone()
-                .unwrap_or_else(|| quote!(row.try_get(index)));
             quote! {
                 fn from_sqlite(row: &sqlx::sqlite::SqliteRow, index: usize) -> Result<Self, sqlx::Error> {
-                    #body
+                    #lite
                 }
             }
         });
-        quote! {
-            impl Column for #ty {
-                #pg
-                #lite
-            }
-        }
+        quote!(#pg #lite)
     };
-    let columns = kinds.iter().map(column);
+    let native = quote!(row.try_get(index));
+    let columns = kinds.iter().map(|k| {
+        let ty = &k.ty;
+        let lite = k.sqlite_decode.clone().unwrap_or_else(|| native.clone());
+        let methods = decoders(native.clone(), lite);
+        quote!(impl Column for #ty { #methods })
+    });
+    let text_column = decoders(native.clone(), native.clone());
+    let json = quote!(
+        row.try_get::<sqlx::types::Json<Self>, _>(index)
+            .map(|json| json.0)
+    );
+    let json_column = decoders(json.clone(), json);
+    let optional_column = decoders(
+        quote! {
+            if row.try_get_raw(index)?.is_null() {
+                return Ok(None);
+            }
+            T::from_postgres(row, index).map(Some)
+        },
+        quote! {
+            if row.try_get_raw(index)?.is_null() {
+                return Ok(None);
+            }
+            T::from_sqlite(row, index).map(Some)
+        },
+    );
 
     let pg_query = postgres.then(|| {
         let arms = bind(false);
@@ -167,55 +184,6 @@ pub fn items(ir: &Ir) -> TokenStream {
             ) -> Result<Self, sqlx::Error>;
         )
     });
-    let pg_optional = postgres.then(|| {
-        quote! {
-            fn from_postgres(row: &sqlx::postgres::PgRow, index: usize) -> Result<Self, sqlx::Error> {
-                if row.try_get_raw(index)?.is_null() {
-                    return Ok(None);
-                }
-                T::from_postgres(row, index).map(Some)
-            }
-        }
-    });
-    let sqlite_optional = sqlite.then(|| {
-        quote! {
-            fn from_sqlite(row: &sqlx::sqlite::SqliteRow, index: usize) -> Result<Self, sqlx::Error> {
-                if row.try_get_raw(index)?.is_null() {
-                    return Ok(None);
-                }
-                T::from_sqlite(row, index).map(Some)
-            }
-        }
-    });
-    let json_pg = postgres.then(|| {
-        quote! {
-            fn from_postgres(row: &sqlx::postgres::PgRow, index: usize) -> Result<Self, sqlx::Error> {
-                row.try_get::<sqlx::types::Json<Self>, _>(index).map(|json| json.0)
-            }
-        }
-    });
-    let json_sqlite = sqlite.then(|| {
-        quote! {
-            fn from_sqlite(row: &sqlx::sqlite::SqliteRow, index: usize) -> Result<Self, sqlx::Error> {
-                row.try_get::<sqlx::types::Json<Self>, _>(index).map(|json| json.0)
-            }
-        }
-    });
-    let text_pg = postgres.then(|| {
-        quote! {
-            fn from_postgres(row: &sqlx::postgres::PgRow, index: usize) -> Result<Self, sqlx::Error> {
-                row.try_get(index)
-            }
-        }
-    });
-    let text_sqlite = sqlite.then(|| {
-        quote! {
-            fn from_sqlite(row: &sqlx::sqlite::SqliteRow, index: usize) -> Result<Self, sqlx::Error> {
-                row.try_get(index)
-            }
-        }
-    });
-
     let (db_is_sqlite, tx_is_sqlite) = match (postgres, sqlite) {
         (true, true) => (
             quote!(matches!(self, Database::Sqlite(_))),
@@ -313,18 +281,15 @@ pub fn items(ir: &Ir) -> TokenStream {
         #(#columns)*
 
         impl Column for String {
-            #text_pg
-            #text_sqlite
+            #text_column
         }
 
         impl Column for serde_json::Value {
-            #json_pg
-            #json_sqlite
+            #json_column
         }
 
         impl<T: Column> Column for Option<T> {
-            #pg_optional
-            #sqlite_optional
+            #optional_column
         }
 
         /// SQL text and its bound values, built a piece at a time (filters, key lists).
