@@ -645,8 +645,11 @@ pub fn entity_rs(ir: &Ir, id: EntityId, spec: &RepoSpec) -> TokenStream {
         || spec.update
         || spec.delete
         || list.is_some()
-        || !spec.writes.is_empty()
-        || !spec.links.is_empty()
+        || spec
+            .writes
+            .iter()
+            .any(|c| collection_write_sql(ir, *c).is_some())
+        || (ir.auth.is_some() && spec.links.iter().any(|(_, l)| link_sql(ir, l).is_some()))
         || !spec.secrets.is_empty()
         || ir.auth.as_ref().is_some_and(|a| a.identity == id);
     let to_param = binds.then(|| {
