@@ -2,8 +2,9 @@
 //! the real router on a fresh SQLite database per test. What svcc can derive from the spec
 //! alone is tested: health and the error body format, registration and login, and per
 //! operation the answers that hold whatever the database holds (sign-in required, unknown
-//! fields rejected, a missing record is 404, the page size is capped) plus a create round
-//! trip wherever svcc can build a valid body from the field constraints.
+//! fields rejected, a missing record is 404: one test per resource and kind, within the
+//! rate limits; the page size is capped) plus a create round trip wherever svcc can build a
+//! valid body from the field constraints.
 
 use std::cell::Cell;
 
