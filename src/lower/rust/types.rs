@@ -1,5 +1,5 @@
-//! How spec fields become Rust: identifiers, types, JSON names, and the per-database
-//! conversions between a field's Rust value and its column.
+//! How spec fields become Rust: identifiers, types, JSON names, and how a column is read
+//! back into a field's value (the per-database conversions live in `statements.rs`).
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
@@ -128,7 +128,7 @@ pub fn storage_type<'a>(ir: &'a Ir, ty: &'a FieldType) -> &'a FieldType {
     }
 }
 
-/// Whether values of the type are `Copy`, so they bind by value rather than by reference.
+/// Whether values of the type are `Copy`, so they are read out of a record without `clone`.
 pub fn is_copy(ir: &Ir, ty: &FieldType) -> bool {
     !matches!(
         storage_type(ir, ty),
