@@ -1,7 +1,7 @@
 //! `svcc build`: lower a checked spec and write the files, or `--check` them for drift.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io;
+use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::mpsc::{Receiver, SyncSender};
@@ -76,9 +76,12 @@ pub(super) fn run(spec: &Path, out_dir: &Path, check: bool) -> io::Result<ExitCo
     if done.changed.is_empty() {
         eprintln!("{} is up to date", out_dir.display());
     } else {
+        // One write for the whole list: a large spec writes thousands of files.
+        let mut report = io::BufWriter::new(io::stderr().lock());
         for path in &done.changed {
-            eprintln!("wrote {}", out_dir.join(path).display());
+            writeln!(report, "wrote {}", out_dir.join(path).display())?;
         }
+        report.flush()?;
     }
     Ok(ExitCode::SUCCESS)
 }

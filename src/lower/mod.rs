@@ -79,11 +79,20 @@ pub fn service_into(
     spec: &str,
     sink: &dyn Sink,
 ) -> Result<Vec<Diagnostic>, Vec<Diagnostic>> {
-    let crate_files = rust::lower(ir, spec, sink)?;
+    // The OpenAPI document needs only the IR: a third thread builds it, using whatever
+    // time the two threads lowering the crate leave.
+    let crate_files = std::thread::scope(|scope| {
+        let api = scope.spawn(|| {
+            for (path, file) in openapi::lower(ir, spec) {
+                sink.put(path, file);
+            }
+        });
+        let crate_files = rust::lower(ir, spec, sink);
+        api.join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        crate_files
+    })?;
     for (path, file) in docs::lower(ir, spec, &crate_files.listing) {
-        sink.put(path, file);
-    }
-    for (path, file) in openapi::lower(ir, spec) {
         sink.put(path, file);
     }
     Ok(crate_files.warnings)

@@ -25,7 +25,6 @@ pub(crate) mod types;
 pub(crate) mod view;
 
 use std::fmt::Write as _;
-use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use proc_macro2::TokenStream;
@@ -48,43 +47,34 @@ pub struct Lowered {
 ///
 /// Two threads share the work, each printing the modules it builds: token trees cannot
 /// cross threads, and printing them where they are spares turning them into text and back.
-/// First each thread lowers a contiguous half of the resources. Lowering a resource also
-/// collects what entity repositories must offer, in first-use order, so the second half's
-/// collection merged into the first's is what one pass would give. Then both threads take
-/// the remaining modules from one queue.
+/// Both take units of work from one queue, so neither waits while the other has a long
+/// tail. First the authentication routes and each resource: lowering a resource also
+/// collects what entity repositories must offer, and merging those collections in resource
+/// order gives what one pass would. Then the modules that need them.
 pub fn lower(ir: &Ir, spec: &str, sink: &dyn Sink) -> Result<Lowered, Vec<Diagnostic>> {
     let crate_name = names::snake_case(&ir.service.name);
-    let half = halfway(ir);
-    let (mut resources, second) = on_two_threads(
-        || lower_resources(ir, spec, sink, 0..half, true),
-        || lower_resources(ir, spec, sink, half..ir.resources.len(), false),
-    );
+    let units: Vec<Unit> = std::iter::once(Unit::AuthRoutes)
+        .chain((0..ir.resources.len()).map(Unit::Resource))
+        .collect();
+    let first = in_parallel(&units, spec, sink, |unit, printer| unit.lower(ir, printer));
     let mut failures = Vec::new();
-    match second {
-        Some(second) => resources.absorb(second),
-        None => failures.push(PANICKED.to_string()),
-    }
+    let mut resources = Resources::default();
+    first.results.into_iter().for_each(|r| resources.absorb(r));
     let exposed = domain::exposed_entities(ir);
     let jobs: Vec<Job> = [Job::Tests, Job::Runtime]
         .into_iter()
         .chain(exposed.iter().map(|id| Job::Entity(*id)))
         .collect();
-    let next = AtomicUsize::new(0);
-    let work = || {
-        let mut printer = Printer::new(spec, sink);
-        while let Some(job) = jobs.get(next.fetch_add(1, Ordering::Relaxed)) {
-            job.lower(ir, &crate_name, &resources, &exposed, &mut printer);
+    let second = in_parallel(&jobs, spec, sink, |job, printer| {
+        job.lower(ir, &crate_name, &resources, &exposed, printer);
+    });
+    let mut printed = first.printed;
+    for phase in [first.panicked, second.panicked] {
+        if phase {
+            failures.push(PANICKED.to_string());
         }
-        printer.printed
-    };
-    let (here, there) = on_two_threads(work, work);
-    if there.is_none() {
-        failures.push(PANICKED.to_string());
     }
-    let mut printed = std::mem::take(&mut resources.printed);
-    std::iter::once(here)
-        .chain(there)
-        .for_each(|p| printed.absorb(p));
+    printed.absorb(second.printed);
     let Printed {
         mut listing,
         failures: unparsed,
@@ -122,33 +112,53 @@ pub fn lower(ir: &Ir, spec: &str, sink: &dyn Sink) -> Result<Lowered, Vec<Diagno
 
 const PANICKED: &str = "internal error: a thread lowering the service crate panicked";
 
-/// Runs `here` on this thread while `there` runs on another; `None` if `there` panicked.
-fn on_two_threads<A, B: Send>(
-    here: impl FnOnce() -> A,
-    there: impl FnOnce() -> B + Send,
-) -> (A, Option<B>) {
-    std::thread::scope(|scope| {
-        let other = scope.spawn(there);
-        let mine = here();
+/// What `in_parallel` made of a list of jobs.
+struct Shared<R> {
+    /// Each job's result, in the jobs' order.
+    results: Vec<R>,
+    printed: Printed,
+    /// Whether the second thread panicked; its results are then missing.
+    panicked: bool,
+}
+
+/// Runs every job on two threads, each with its own printer, each taking the next job as
+/// soon as it is free.
+fn in_parallel<J: Sync, R: Send>(
+    jobs: &[J],
+    spec: &str,
+    sink: &dyn Sink,
+    run: impl Fn(&J, &mut Printer) -> R + Sync,
+) -> Shared<R> {
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut printer = Printer::new(spec, sink);
+        let mut done = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(job) = jobs.get(i) else { break };
+            done.push((i, run(job, &mut printer)));
+        }
+        (done, printer.printed)
+    };
+    let ((mut results, mut printed), there) = std::thread::scope(|scope| {
+        let other = scope.spawn(work);
+        let mine = work();
         (mine, other.join().ok())
-    })
+    });
+    let panicked = there.is_none();
+    if let Some((more, also)) = there {
+        results.extend(more);
+        printed.absorb(also);
+    }
+    results.sort_unstable_by_key(|(i, _)| *i);
+    Shared {
+        results: results.into_iter().map(|(_, r)| r).collect(),
+        printed,
+        panicked,
+    }
 }
 
-/// Where the second half of the resources starts: about half the operations are before it.
-fn halfway(ir: &Ir) -> usize {
-    let weight = |r: &crate::ir::Resource| r.operations.len() + 1;
-    let total: usize = ir.resources.iter().map(weight).sum();
-    let mut sum = 0;
-    ir.resources
-        .iter()
-        .position(|r| {
-            sum += weight(r);
-            2 * sum >= total
-        })
-        .map_or(0, |i| i + 1)
-}
-
-/// What lowering a run of resources printed and collected.
+/// What lowering resources collected.
 #[derive(Default)]
 struct Resources {
     /// What each entity's repository must offer.
@@ -160,11 +170,10 @@ struct Resources {
     http: Vec<String>,
     service: Vec<String>,
     handlers: Vec<String>,
-    printed: Printed,
 }
 
 impl Resources {
-    /// Appends the lowering of the run of resources after this one.
+    /// Appends what the unit after this one's collected.
     fn absorb(&mut self, next: Resources) {
         for (entity, spec) in next.repos {
             authz::spec_of(&mut self.repos, entity).absorb(spec);
@@ -174,41 +183,44 @@ impl Resources {
         self.http.extend(next.http);
         self.service.extend(next.service);
         self.handlers.extend(next.handlers);
-        self.printed.absorb(next.printed);
     }
 }
 
-/// The `http`, `service` and `handlers` modules of `ir.resources[range]`, after the
-/// authentication routes when `with_auth`.
-fn lower_resources(
-    ir: &Ir,
-    spec: &str,
-    sink: &dyn Sink,
-    range: Range<usize>,
-    with_auth: bool,
-) -> Resources {
-    let mut printer = Printer::new(spec, sink);
-    let mut out = Resources::default();
-    if with_auth && let Some(tokens) = auth::routes_rs(ir, &mut out.repos) {
-        printer.module("src/http/auth.rs".into(), tokens);
-        out.http.push("auth".into());
-    }
-    for i in range {
-        let r = &ir.resources[i];
-        let code = resource::resource(ir, ResourceId(crate::ir::id32(i)), &mut out.repos);
-        out.warnings.extend(code.warnings);
-        out.skipped.push(code.skipped);
-        printer.module(format!("src/http/{}.rs", r.name), code.http);
-        printer.module(format!("src/service/{}.rs", r.name), code.service);
-        if let Some(tokens) = code.handlers {
-            printer.user_file(format!("src/handlers/{}.rs", r.name), tokens);
-            out.handlers.push(r.name.clone());
+/// The first units of work, which the rest of the crate depends on.
+enum Unit {
+    /// The authentication routes, when the spec has them.
+    AuthRoutes,
+    /// A resource's `http`, `service` and `handlers` modules.
+    Resource(usize),
+}
+
+impl Unit {
+    fn lower(&self, ir: &Ir, printer: &mut Printer) -> Resources {
+        let mut out = Resources::default();
+        match *self {
+            Unit::AuthRoutes => {
+                if let Some(tokens) = auth::routes_rs(ir, &mut out.repos) {
+                    printer.module("src/http/auth.rs".into(), tokens);
+                    out.http.push("auth".into());
+                }
+            }
+            Unit::Resource(i) => {
+                let r = &ir.resources[i];
+                let code = resource::resource(ir, ResourceId(crate::ir::id32(i)), &mut out.repos);
+                out.warnings.extend(code.warnings);
+                out.skipped.push(code.skipped);
+                printer.module(format!("src/http/{}.rs", r.name), code.http);
+                printer.module(format!("src/service/{}.rs", r.name), code.service);
+                if let Some(tokens) = code.handlers {
+                    printer.user_file(format!("src/handlers/{}.rs", r.name), tokens);
+                    out.handlers.push(r.name.clone());
+                }
+                out.http.push(r.name.clone());
+                out.service.push(r.name.clone());
+            }
         }
-        out.http.push(r.name.clone());
-        out.service.push(r.name.clone());
+        out
     }
-    out.printed = printer.printed;
-    out
 }
 
 /// The modules lowered once the resources are: any thread may take each.
