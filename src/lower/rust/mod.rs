@@ -61,13 +61,24 @@ pub fn lower(ir: &Ir, spec: &str, sink: &dyn Sink) -> Result<Lowered, Vec<Diagno
     let mut resources = Resources::default();
     first.results.into_iter().for_each(|r| resources.absorb(r));
     let exposed = domain::exposed_entities(ir);
-    let jobs: Vec<Job> = [Job::Tests, Job::Runtime]
-        .into_iter()
+    let later = Later {
+        ir,
+        crate_name: &crate_name,
+        resources: &resources,
+        exposed: &exposed,
+        tests: api_tests::Tests::new(ir, &crate_name, &resources.skipped),
+    };
+    let jobs: Vec<Job> = later
+        .tests
+        .parts()
+        .map(Job::Tests)
+        .chain([Job::Runtime])
         .chain(exposed.iter().map(|id| Job::Entity(*id)))
         .collect();
-    let second = in_parallel(&jobs, spec, sink, |job, printer| {
-        job.lower(ir, &crate_name, &resources, &exposed, printer);
-    });
+    let second = in_parallel(&jobs, spec, sink, |job, printer| later.run(job, printer));
+    let test_modules: Vec<String> = second.results.into_iter().flatten().collect();
+    let mut last = Printer::new(spec, sink);
+    later.tests.finish(&test_modules, &mut last);
     let mut printed = first.printed;
     for phase in [first.panicked, second.panicked] {
         if phase {
@@ -75,6 +86,7 @@ pub fn lower(ir: &Ir, spec: &str, sink: &dyn Sink) -> Result<Lowered, Vec<Diagno
         }
     }
     printed.absorb(second.printed);
+    printed.absorb(last.printed);
     let Printed {
         mut listing,
         failures: unparsed,
@@ -225,28 +237,35 @@ impl Unit {
 
 /// The modules lowered once the resources are: any thread may take each.
 enum Job {
-    /// `tests/api/`.
-    Tests,
+    /// A part of `tests/api/`.
+    Tests(api_tests::Part),
     /// The service's infrastructure modules, events and module lists.
     Runtime,
     /// An entity's `src/domain/` and `src/repo/` modules.
     Entity(EntityId),
 }
 
-impl Job {
-    fn lower(
-        &self,
-        ir: &Ir,
-        crate_name: &str,
-        resources: &Resources,
-        exposed: &[EntityId],
-        printer: &mut Printer,
-    ) {
-        match self {
-            Job::Tests => api_tests::files(ir, crate_name, &resources.skipped, printer),
-            Job::Runtime => runtime_modules(ir, crate_name, resources, exposed, printer),
-            Job::Entity(id) => entity_modules(ir, *id, &resources.repos, printer),
+/// What the jobs read.
+struct Later<'a> {
+    ir: &'a Ir,
+    crate_name: &'a str,
+    resources: &'a Resources,
+    exposed: &'a [EntityId],
+    tests: api_tests::Tests<'a>,
+}
+
+impl Later<'_> {
+    /// Lowers `job`; answers the test modules it made.
+    fn run(&self, job: &Job, printer: &mut Printer) -> Vec<String> {
+        let ir = self.ir;
+        match *job {
+            Job::Tests(part) => return self.tests.part(part, printer),
+            Job::Runtime => {
+                runtime_modules(ir, self.crate_name, self.resources, self.exposed, printer)
+            }
+            Job::Entity(id) => entity_modules(ir, id, &self.resources.repos, printer),
         }
+        Vec::new()
     }
 }
 

@@ -7,6 +7,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::Ordering::Relaxed;
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
@@ -58,7 +59,7 @@ pub fn access_rs(
     let owner_roles = cases.iter().any(|c| c.owner_role.is_some());
     helpers.owner_roles.set(owner_roles);
     if !roles.is_empty() || owner_roles {
-        uses.sign_up_as.set(true);
+        uses.sign_up_as.store(true, Relaxed);
     }
     let tests: Vec<TokenStream> = cases.iter().map(|c| c.render(owner_roles)).collect();
     Some(file(roles, &helpers, &tests))

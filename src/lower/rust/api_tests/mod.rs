@@ -6,7 +6,8 @@
 //! rate limits; the page size is capped) plus a create round trip wherever svcc can build a
 //! valid body from the field constraints.
 
-use std::cell::Cell;
+use std::sync::atomic::AtomicBool;
+use std::sync::atomic::Ordering::Relaxed;
 
 use proc_macro2::TokenStream;
 use quote::{ToTokens as _, format_ident, quote};
@@ -31,56 +32,107 @@ const CALLERS: [&str; 6] = ["alice", "bob", "nobody", "carol", "dave", "erin"];
 const ROLE_CALLERS: &[&str] = CALLERS.split_at(3).1;
 const MISSING_UUID: &str = "00000000-0000-4000-8000-000000000000";
 
-/// `(path, tokens)` of every file under `tests/api/`. `skipped` lists, per resource, the
-/// operations that were not generated (they answer 501 and get no tests).
-pub fn files(
-    ir: &Ir,
-    crate_name: &str,
-    skipped: &[Vec<usize>],
-    files: &mut impl Extend<(String, TokenStream)>,
-) {
-    let accounts = Accounts::of(ir);
-    let uses = Uses::default();
-    let mut modules = vec![format_ident!("health")];
-    files.extend([(
-        "tests/api/health.rs".to_string(),
-        health_rs(ir, crate_name, accounts.as_ref()),
-    )]);
-    if let Some(a) = &accounts {
-        modules.push(format_ident!("auth"));
-        files.extend([("tests/api/auth.rs".into(), auth_rs(a, crate_name))]);
-        if let Some(tests) = api_keys_rs(ir, a, crate_name) {
-            uses.api_keys.set(true);
-            uses.database.set(true);
-            modules.push(format_ident!("api_keys"));
-            files.extend([("tests/api/api_keys.rs".into(), tests)]);
+/// The files under `tests/api/`, made in parts that any thread may take (`Tests::parts`),
+/// then `main.rs` and the helpers, which depend on what every part used (`Tests::finish`).
+pub struct Tests<'a> {
+    ir: &'a Ir,
+    crate_name: &'a str,
+    /// Per resource, the operations that were not generated (they answer 501 and get no
+    /// tests).
+    skipped: &'a [Vec<usize>],
+    accounts: Option<Accounts>,
+    uses: Uses,
+}
+
+/// A part of the tests, which makes the modules `Tests::part` answers.
+#[derive(Debug, Clone, Copy)]
+pub enum Part {
+    /// Health, registration and login, API keys.
+    Basics,
+    /// The authorization matrix.
+    Access,
+    /// Each rate policy spent.
+    RateLimits,
+    /// A resource's answers that hold whatever the database holds.
+    Resource(usize),
+}
+
+impl<'a> Tests<'a> {
+    pub fn new(ir: &'a Ir, crate_name: &'a str, skipped: &'a [Vec<usize>]) -> Self {
+        Tests {
+            ir,
+            crate_name,
+            skipped,
+            accounts: Accounts::of(ir),
+            uses: Uses::default(),
         }
     }
-    if let Some(tests) = accounts
-        .as_ref()
-        .and_then(|a| access::access_rs(ir, a, skipped, &uses))
-    {
-        modules.push(format_ident!("access"));
-        files.extend([("tests/api/access.rs".into(), tests)]);
+
+    /// Every part, in the order their modules are declared.
+    pub fn parts(&self) -> impl Iterator<Item = Part> + use<> {
+        [Part::Basics, Part::Access, Part::RateLimits]
+            .into_iter()
+            .chain((0..self.ir.resources.len()).map(Part::Resource))
     }
-    let limits = rate_tests(ir, skipped, accounts.as_ref());
-    if !limits.is_empty() {
-        modules.push(format_ident!("rate_limits"));
-        files.extend([(
-            "tests/api/rate_limits.rs".into(),
-            quote! {
-                //! Each rate policy answers 429, with `Retry-After` and `RateLimit-*`, once spent.
-                use crate::helpers::TestApp;
-                #(#limits)*
-            },
-        )]);
+
+    /// Makes a part's files; answers the names of the modules it made.
+    pub fn part(&self, part: Part, files: &mut impl Extend<(String, TokenStream)>) -> Vec<String> {
+        let (ir, accounts) = (self.ir, self.accounts.as_ref());
+        let mut made = |module: &str, tokens: TokenStream| {
+            files.extend([(format!("tests/api/{module}.rs"), tokens)]);
+            module.to_string()
+        };
+        match part {
+            Part::Basics => {
+                let mut modules = vec![made("health", health_rs(ir, self.crate_name, accounts))];
+                if let Some(a) = accounts {
+                    modules.push(made("auth", auth_rs(a, self.crate_name)));
+                    if let Some(tests) = api_keys_rs(ir, a, self.crate_name) {
+                        self.uses.api_keys.store(true, Relaxed);
+                        self.uses.database.store(true, Relaxed);
+                        modules.push(made("api_keys", tests));
+                    }
+                }
+                modules
+            }
+            Part::Access => accounts
+                .and_then(|a| access::access_rs(ir, a, self.skipped, &self.uses))
+                .map(|tests| made("access", tests))
+                .into_iter()
+                .collect(),
+            Part::RateLimits => {
+                let limits = rate_tests(ir, self.skipped, accounts);
+                (!limits.is_empty())
+                    .then(|| {
+                        made(
+                            "rate_limits",
+                            quote! {
+                                //! Each rate policy answers 429, with `Retry-After` and `RateLimit-*`, once spent.
+                                use crate::helpers::TestApp;
+                                #(#limits)*
+                            },
+                        )
+                    })
+                    .into_iter()
+                    .collect()
+            }
+            Part::Resource(i) => self
+                .resource_rs(i)
+                .map(|tests| made(&ir.resources[i].name, tests))
+                .into_iter()
+                .collect(),
+        }
     }
-    for (i, r) in ir.resources.iter().enumerate() {
+
+    /// The tests of `ir.resources[i]`, if svcc can derive any.
+    fn resource_rs(&self, i: usize) -> Option<TokenStream> {
+        let (ir, skipped) = (self.ir, self.skipped);
+        let r = &ir.resources[i];
         let id = ResourceId(crate::ir::id32(i));
         let target = Target {
-            uses: &uses,
-            accounts: accounts.as_ref(),
-            krate: ident(crate_name),
+            uses: &self.uses,
+            accounts: self.accounts.as_ref(),
+            krate: ident(self.crate_name),
             updatable: r.operations.iter().enumerate().any(|(n, op)| {
                 op.kind == OpKind::Update && !skipped.get(i).is_some_and(|s| s.contains(&n))
             }),
@@ -93,41 +145,42 @@ pub fn files(
             .filter(|(n, _)| !skipped.get(i).is_some_and(|s| s.contains(n)))
             .flat_map(|(_, op)| operation_tests(ir, id, op, &target, &mut probes))
             .collect();
-        let mut tests = probe_tests(ir, &r.name, probes, accounts.is_some());
+        let mut tests = probe_tests(ir, &r.name, probes, self.accounts.is_some());
         tests.extend(operation_tests);
         if tests.is_empty() {
-            continue;
+            return None;
         }
-        let module = ident(&r.name);
-        modules.push(module.clone());
         let doc = format!(
             " The `{}` resource: answers that hold whatever the database holds.",
             r.name
         );
-        files.extend([(
-            format!("tests/api/{}.rs", r.name),
-            quote! {
-                #![doc = #doc]
-                #[allow(unused_imports)]
-                use serde_json::{json, Value};
-                use crate::helpers::TestApp;
-                #(#tests)*
-            },
-        )]);
+        Some(quote! {
+            #![doc = #doc]
+            #[allow(unused_imports)]
+            use serde_json::{json, Value};
+            use crate::helpers::TestApp;
+            #(#tests)*
+        })
     }
-    files.extend([(
-        "tests/api/helpers.rs".into(),
-        helpers_rs(ir, crate_name, accounts.as_ref(), &uses),
-    )]);
-    files.extend([(
-        "tests/api/main.rs".into(),
-        quote! {
-            //! Integration tests generated from the spec; add your own in another file under
-            //! `tests/`, since this directory is regenerated.
-            mod helpers;
-            #(mod #modules;)*
-        },
-    )]);
+
+    /// `helpers.rs` and `main.rs`, once every part is made; `modules` are what the parts
+    /// answered, in `parts` order.
+    pub fn finish(&self, modules: &[String], files: &mut impl Extend<(String, TokenStream)>) {
+        let helpers = helpers_rs(self.ir, self.crate_name, self.accounts.as_ref(), &self.uses);
+        let modules = modules.iter().map(|m| ident(m));
+        files.extend([
+            ("tests/api/helpers.rs".into(), helpers),
+            (
+                "tests/api/main.rs".into(),
+                quote! {
+                    //! Integration tests generated from the spec; add your own in another file under
+                    //! `tests/`, since this directory is regenerated.
+                    mod helpers;
+                    #(mod #modules;)*
+                },
+            ),
+        ]);
+    }
 }
 
 /// What the tests need to sign callers up, when registration is generated and svcc can
@@ -439,9 +492,9 @@ struct Target<'a> {
 /// an unused function is a warning.
 #[derive(Default)]
 struct Uses {
-    sign_up_as: Cell<bool>,
-    database: Cell<bool>,
-    api_keys: Cell<bool>,
+    sign_up_as: AtomicBool,
+    database: AtomicBool,
+    api_keys: AtomicBool,
 }
 
 /// The tests of one operation. Requests that answer an error whatever the operation
@@ -820,7 +873,7 @@ fn create_round_trip(
             .other_roles
             .iter()
             .find(|r| member_passes(rule, Some(r.as_str()), &[]) == Some(true))?;
-        target.uses.sign_up_as.set(true);
+        target.uses.sign_up_as.store(true, Relaxed);
         (
             Some(granted.as_str()),
             quote!(let token = app.sign_up_as("alice", #granted).await;),
@@ -910,7 +963,7 @@ fn event_tests(
         if event.entity != resource.entity {
             continue;
         }
-        target.uses.database.set(true);
+        target.uses.database.store(true, Relaxed);
         let name = &event.name;
         let record_fn = super::events::record_fn(event);
         let snake = record_fn.to_string();
@@ -1038,7 +1091,7 @@ fn stale_update(
     let repo = repo::module(ir, resource.entity);
     let read = read_created(ir, resource, krate);
     let test = format_ident!("{}_refuses_a_stale_update", resource.name);
-    target.uses.database.set(true);
+    target.uses.database.store(true, Relaxed);
     Some(quote! {
         #[tokio::test]
         async fn #test() {
@@ -1754,7 +1807,7 @@ fn helpers_rs(ir: &Ir, crate_name: &str, accounts: Option<&Accounts>, uses: &Use
                 }
             }
         });
-        let sign_up_as = uses.sign_up_as.get().then(|| {
+        let sign_up_as = uses.sign_up_as.load(Relaxed).then(|| {
             quote! {
                 /// Registers `who`, grants them `role` and answers a token carrying it.
                 pub async fn sign_up_as(&self, who: &str, role: &str) -> String {
@@ -1818,7 +1871,7 @@ fn helpers_rs(ir: &Ir, crate_name: &str, accounts: Option<&Accounts>, uses: &Use
             }
         }
     });
-    let database_fn = uses.database.get().then(|| {
+    let database_fn = uses.database.load(Relaxed).then(|| {
         quote! {
             /// A second connection to this app's database, for calling the repo directly.
             pub async fn database(&self) -> #krate::db::Database {
@@ -1826,7 +1879,7 @@ fn helpers_rs(ir: &Ir, crate_name: &str, accounts: Option<&Accounts>, uses: &Use
             }
         }
     });
-    let key_fn = super::api_keys::of(ir).filter(|_| uses.api_keys.get()).map(|_| {
+    let key_fn = super::api_keys::of(ir).filter(|_| uses.api_keys.load(Relaxed)).map(|_| {
         quote! {
             /// Sends a request without a body that carries an API key instead of a token.
             pub async fn send_with_key(&self, method: &str, path: &str, key: &str) -> (StatusCode, Value) {
@@ -1835,7 +1888,7 @@ fn helpers_rs(ir: &Ir, crate_name: &str, accounts: Option<&Accounts>, uses: &Use
             }
         }
     });
-    let settings_fn = (uses.database.get() || granted).then(|| {
+    let settings_fn = (uses.database.load(Relaxed) || granted).then(|| {
         quote! {
             /// The settings this app runs with, for calling the crate directly.
             pub fn settings(&self) -> Settings {
