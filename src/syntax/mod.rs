@@ -1,9 +1,9 @@
 //! Stage 1: text → syntax tree.
 //!
-//! pest stops at the first error of a parse. To report several syntax errors in one run,
-//! a file that fails is cut into statements at lines that start with a top-level keyword,
-//! and each statement is parsed on its own: every broken statement reports its error, every
-//! good one still reaches the resolver.
+//! A file is cut into statements at lines that start with a top-level keyword, and each
+//! statement is parsed on its own (a large file's two halves on two threads). pest stops
+//! at the first error of a parse, so this also reports several syntax errors in one run:
+//! every broken statement reports its error, every good one still reaches the resolver.
 
 pub mod ast;
 mod errors;
@@ -44,20 +44,63 @@ pub fn parse(source: &SourceFile) -> Parsed {
             diagnostics: vec![diagnostic],
         };
     }
-    let builder = builder(source, &comments, 0);
-    match SvcParser::parse(Rule::file, text) {
-        Ok(mut pairs) => {
-            let items = pairs
-                .next()
-                .map(|file| builder.items(file))
-                .unwrap_or_default();
-            Parsed {
-                file: ast::File { items, comments },
-                diagnostics: Vec::new(),
-            }
-        }
-        Err(_) => parse_by_statement(source, comments),
+    // Statements are parsed on their own, each half of a large file on its own thread. A
+    // statement that does not parse alone may still parse as part of the whole file (a line
+    // inside a block that starts with a keyword at column 0): then the whole file decides,
+    // and only if it fails too are the statements' errors reported.
+    let chunks = statement_chunks(text);
+    let (mut items, mut diagnostics) = if text.len() < PARALLEL_FROM {
+        parse_statements(source, &comments, &chunks)
+    } else {
+        let (first, second) = chunks.split_at(chunks.partition_point(|c| c.0 < text.len() / 2));
+        let (mine, theirs) = std::thread::scope(|scope| {
+            let other = scope.spawn(|| parse_statements(source, &comments, second));
+            (parse_statements(source, &comments, first), other.join())
+        });
+        let (more_items, more_diagnostics) =
+            theirs.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        let (mut items, mut diagnostics) = mine;
+        items.extend(more_items);
+        diagnostics.extend(more_diagnostics);
+        (items, diagnostics)
+    };
+    if !diagnostics.is_empty()
+        && let Ok(mut pairs) = SvcParser::parse(Rule::file, text)
+    {
+        let builder = builder(source, &comments, 0);
+        items = pairs.next().map(|f| builder.items(f)).unwrap_or_default();
+        diagnostics.clear();
     }
+    Parsed {
+        file: ast::File { items, comments },
+        diagnostics,
+    }
+}
+
+/// Files at least this large are parsed on two threads.
+const PARALLEL_FROM: usize = 64 * 1024;
+
+/// The items of the statements at `chunks` (byte ranges of the file), and the syntax error
+/// of each one that does not parse.
+fn parse_statements(
+    source: &SourceFile,
+    comments: &[ast::Comment],
+    chunks: &[(usize, usize)],
+) -> (Vec<ast::Item>, Vec<Diagnostic>) {
+    let mut items = Vec::new();
+    let mut diagnostics = Vec::new();
+    let mut builder = builder(source, comments, 0);
+    for &(start, end) in chunks {
+        let chunk = &source.text[start..end];
+        match SvcParser::parse(Rule::file, chunk) {
+            Ok(mut pairs) => {
+                builder.offset = start;
+                items.extend(pairs.next().map(|f| builder.items(f)).unwrap_or_default());
+            }
+            Err(err) => diagnostics.push(errors::syntax_error(&err, source.id, start, chunk)),
+        }
+    }
+    (items, diagnostics)
 }
 
 fn builder<'s>(
@@ -74,25 +117,6 @@ fn builder<'s>(
         offset,
         text: &source.text,
         comment_ends,
-    }
-}
-
-fn parse_by_statement(source: &SourceFile, comments: Vec<ast::Comment>) -> Parsed {
-    let mut items = Vec::new();
-    let mut diagnostics = Vec::new();
-    for (start, end) in statement_chunks(&source.text) {
-        let chunk = &source.text[start..end];
-        let builder = builder(source, &comments, start);
-        match SvcParser::parse(Rule::file, chunk) {
-            Ok(mut pairs) => {
-                items.extend(pairs.next().map(|f| builder.items(f)).unwrap_or_default())
-            }
-            Err(err) => diagnostics.push(errors::syntax_error(&err, source.id, start, chunk)),
-        }
-    }
-    Parsed {
-        file: ast::File { items, comments },
-        diagnostics,
     }
 }
 
@@ -205,6 +229,44 @@ mod tests {
         );
         assert_eq!(parsed.diagnostics.len(), 2);
         assert_eq!(parsed.file.items.len(), 2);
+    }
+
+    #[test]
+    fn a_statement_split_inside_a_block_still_parses_as_a_whole() {
+        let parsed = parse_text("enum E {\n  a\nrate\n}\nentity A {\n  x: int\n}\n");
+        assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
+        assert_eq!(parsed.file.items.len(), 2);
+    }
+
+    /// Statement by statement, on one thread or two, gives what one parse of the file does.
+    #[test]
+    fn statements_parsed_apart_give_the_whole_file_parse() {
+        let mut texts: Vec<String> = [
+            include_str!("../../examples/shop.svc"),
+            include_str!("../../examples/blog.svc"),
+            include_str!("../../examples/tracker/main.svc"),
+            include_str!("../../examples/tracker/model.svc"),
+            include_str!("../../examples/tracker/api.svc"),
+            include_str!("../../stdlib/types.svc"),
+            include_str!("../../stdlib/mixins.svc"),
+            include_str!("../../stdlib/policies.svc"),
+        ]
+        .map(String::from)
+        .into();
+        // Large enough for two threads.
+        let all = texts.join("\n");
+        texts.push(all.repeat(PARALLEL_FROM / all.len() + 1));
+        for text in texts {
+            let mut map = SourceMap::new();
+            let id = map.add("t.svc", text);
+            let source = map.get(id);
+            let parsed = parse(source);
+            assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
+            let mut pairs = SvcParser::parse(Rule::file, &source.text).unwrap();
+            let whole = builder(source, &parsed.file.comments, 0).items(pairs.next().unwrap());
+            assert!(parsed.file.items.len() > 1);
+            assert_eq!(parsed.file.items, whole);
+        }
     }
 
     #[test]
