@@ -185,7 +185,7 @@ struct Resources {
 }
 
 impl Resources {
-    /// Appends what the unit after this one's collected.
+    /// Appends what the next unit collected.
     fn absorb(&mut self, next: Resources) {
         for (entity, spec) in next.repos {
             authz::spec_of(&mut self.repos, entity).absorb(spec);
