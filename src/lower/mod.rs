@@ -88,6 +88,7 @@ pub fn service_into(
             }
         });
         let crate_files = rust::lower(ir, spec, sink);
+        // A bug in the OpenAPI lowering panics here as it did before it had a thread.
         api.join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         crate_files

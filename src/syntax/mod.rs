@@ -57,6 +57,7 @@ pub fn parse(source: &SourceFile) -> Parsed {
             let other = scope.spawn(|| parse_statements(source, &comments, second));
             (parse_statements(source, &comments, first), other.join())
         });
+        // A bug in the parser panics here as it would on this thread.
         let (more_items, more_diagnostics) =
             theirs.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         let (mut items, mut diagnostics) = mine;
