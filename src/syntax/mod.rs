@@ -68,7 +68,7 @@ pub fn parse(source: &SourceFile) -> Parsed {
     if !diagnostics.is_empty()
         && let Ok(mut pairs) = SvcParser::parse(Rule::file, text)
     {
-        let builder = builder(source, &comments, 0);
+        let builder = builder(source, &comments);
         items = pairs.next().map(|f| builder.items(f)).unwrap_or_default();
         diagnostics.clear();
     }
@@ -90,7 +90,7 @@ fn parse_statements(
 ) -> (Vec<ast::Item>, Vec<Diagnostic>) {
     let mut items = Vec::new();
     let mut diagnostics = Vec::new();
-    let mut builder = builder(source, comments, 0);
+    let mut builder = builder(source, comments);
     for &(start, end) in chunks {
         let chunk = &source.text[start..end];
         match SvcParser::parse(Rule::file, chunk) {
@@ -104,18 +104,15 @@ fn parse_statements(
     (items, diagnostics)
 }
 
-fn builder<'s>(
-    source: &'s SourceFile,
-    comments: &[ast::Comment],
-    offset: usize,
-) -> from_pairs::Builder<'s> {
+/// A builder of the whole file's items; parsing a statement sets its `offset`.
+fn builder<'s>(source: &'s SourceFile, comments: &[ast::Comment]) -> from_pairs::Builder<'s> {
     let comment_ends = comments
         .iter()
         .map(|c| (c.span.end as usize, c.span.start as usize))
         .collect();
     from_pairs::Builder {
         file: source.id,
-        offset,
+        offset: 0,
         text: &source.text,
         comment_ends,
     }
@@ -264,7 +261,7 @@ mod tests {
             let parsed = parse(source);
             assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
             let mut pairs = SvcParser::parse(Rule::file, &source.text).unwrap();
-            let whole = builder(source, &parsed.file.comments, 0).items(pairs.next().unwrap());
+            let whole = builder(source, &parsed.file.comments).items(pairs.next().unwrap());
             assert!(parsed.file.items.len() > 1);
             assert_eq!(parsed.file.items, whole);
         }
