@@ -2,14 +2,29 @@
 //! back into a field's value (the per-database conversions live in `statements.rs`).
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::quote;
 
 use crate::ir::{Entity, EntityId, Field, FieldType, Ir, JsonCase, names};
 
 /// A Rust identifier for a spec name, raw where it is a keyword (`type`, `ref`...).
+/// Looked up rather than parsed: a build makes hundreds of thousands of identifiers.
 pub fn ident(name: &str) -> syn::Ident {
-    syn::parse_str::<syn::Ident>(name).unwrap_or_else(|_| format_ident!("r#{}", name))
+    let span = proc_macro2::Span::call_site();
+    if KEYWORDS.binary_search(&name).is_ok() {
+        syn::Ident::new_raw(name, span)
+    } else {
+        syn::Ident::new(name, span)
+    }
 }
+
+/// The words syn refuses as identifiers (Rust's strict and reserved keywords), sorted.
+const KEYWORDS: [&str; 52] = [
+    "Self", "_", "abstract", "as", "async", "await", "become", "box", "break", "const", "continue",
+    "crate", "do", "dyn", "else", "enum", "extern", "false", "final", "fn", "for", "if", "impl",
+    "in", "let", "loop", "macro", "match", "mod", "move", "mut", "override", "priv", "pub", "ref",
+    "return", "self", "static", "struct", "super", "trait", "true", "try", "type", "typeof",
+    "unsafe", "unsized", "use", "virtual", "where", "while", "yield",
+];
 
 /// `LineItem` for the entity `LineItem`, `OrderStatus` for an enum, `in_progress` → `InProgress`.
 pub fn type_ident(name: &str) -> syn::Ident {
@@ -21,7 +36,7 @@ pub fn type_ident(name: &str) -> syn::Ident {
         .into_iter()
         .chain(chars)
         .collect();
-    format_ident!("{}", pascal)
+    syn::Ident::new(&pascal, proc_macro2::Span::call_site())
 }
 
 /// The name a field has in JSON bodies.
@@ -209,4 +224,31 @@ pub fn module_name(entity: &Entity) -> syn::Ident {
 pub fn docs(lines: &[String]) -> TokenStream {
     let lines = lines.iter().map(|l| format!(" {}", l.trim()));
     quote!(#(#[doc = #lines])*)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{KEYWORDS, ident};
+
+    #[test]
+    fn keywords_are_the_words_syn_refuses_and_become_raw() {
+        assert!(KEYWORDS.is_sorted());
+        for word in KEYWORDS {
+            assert!(syn::parse_str::<syn::Ident>(word).is_err(), "{word}");
+        }
+        for word in [
+            "gen",
+            "union",
+            "auto",
+            "default",
+            "raw",
+            "r50",
+            "created_at",
+        ] {
+            assert!(syn::parse_str::<syn::Ident>(word).is_ok(), "{word}");
+            assert_eq!(ident(word).to_string(), word);
+        }
+        assert_eq!(ident("type").to_string(), "r#type");
+        assert_eq!(ident("ref").to_string(), "r#ref");
+    }
 }

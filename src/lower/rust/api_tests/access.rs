@@ -7,6 +7,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
 use std::sync::atomic::Ordering::Relaxed;
 
 use proc_macro2::TokenStream;
@@ -305,7 +306,7 @@ struct Matrix<'a> {
 #[derive(Default)]
 struct Memo<'a> {
     /// How records fill each field in, by entity name and field index.
-    fills: RefCell<HashMap<(&'a str, usize), Fill>>,
+    fills: RefCell<HashMap<(&'a str, usize), Rc<Fill>, foldhash::fast::FixedState>>,
     /// The owner's role per resource.
     owner_roles: RefCell<HashMap<ResourceId, Option<&'a str>>>,
 }
@@ -374,10 +375,10 @@ impl<'a> Matrix<'a> {
     }
 
     /// How records fill an entity's field in, worked out once.
-    fn fill(&self, entity: &'a Entity, field: usize) -> Fill {
+    fn fill(&self, entity: &'a Entity, field: usize) -> Rc<Fill> {
         let key = (entity.name.as_str(), field);
         if let Some(fill) = self.memo.fills.borrow().get(&key) {
-            return fill.clone();
+            return Rc::clone(fill);
         }
         let f = &entity.fields[field];
         let fill = match sample(self.ir, f) {
@@ -397,13 +398,13 @@ impl<'a> Matrix<'a> {
                 }
             }
         };
-        self.memo.fills.borrow_mut().insert(key, fill.clone());
+        let fill = Rc::new(fill);
+        self.memo.fills.borrow_mut().insert(key, Rc::clone(&fill));
         fill
     }
 }
 
 /// How the records a test creates fill a field in.
-#[derive(Clone)]
 enum Fill {
     /// The same valid value in every record.
     Same(Value),
@@ -415,7 +416,6 @@ enum Fill {
 }
 
 /// A value made distinct by a record's number `n`.
-#[derive(Clone)]
 enum Distinct {
     /// `sample{n}@example.com`.
     Email,
@@ -583,8 +583,9 @@ struct Node {
     /// An account's key, known when the test is written (`alice`): no variable holds it.
     literal_key: Option<String>,
     creator: Who,
-    /// Parent and reference fields, with the records they point at.
-    refs: Vec<(usize, Node)>,
+    /// Parent and reference fields, with the records they point at; counted, as a test's
+    /// shared parent is handed to each of its cells.
+    refs: Vec<(usize, Rc<Node>)>,
     /// Fields the create filled with its caller.
     caller_fields: Vec<usize>,
     /// The values the create sent, by field.
@@ -614,7 +615,7 @@ impl Node {
 struct Prepared {
     /// The path parameters naming the parents.
     bindings: Vec<Binding>,
-    refs: Vec<(usize, Node)>,
+    refs: Vec<(usize, Rc<Node>)>,
     /// The values sent, by field.
     values: Vec<(usize, Sent)>,
     /// The number making the record's values distinct, when some must be.
@@ -1145,7 +1146,7 @@ impl<'m, 'a> Seeder<'m, 'a> {
                 seed.parent(&binding.param);
             }
             prepared.bindings.push(binding);
-            prepared.refs.push((*field, node));
+            prepared.refs.push((*field, Rc::new(node)));
         }
         let mut n = None;
         for &i in op.writable_fields() {
@@ -1177,13 +1178,13 @@ impl<'m, 'a> Seeder<'m, 'a> {
                     let param = seed.reference(&f.name);
                     seed.entries.push(quote!(#name: #param[#key]));
                 }
-                prepared.refs.push((i, node));
+                prepared.refs.push((i, Rc::new(node)));
             } else {
                 let fill = self.matrix.fill(entity, i);
                 match self.literal(&fill, &mut n) {
                     Some(value) => {
                         if let Some(seed) = &mut seed {
-                            seed.entries.push(match &fill {
+                            seed.entries.push(match &*fill {
                                 Fill::Distinct(distinct) => {
                                     seed.numbered = true;
                                     let expr = distinct.expr(self.matrix.helpers);

@@ -115,10 +115,10 @@ fn table(members: &[Vec<Node>]) -> Option<TokenStream> {
         .collect();
     let mut columns: Vec<Column> = Vec::new();
     for at in 0..first.len() {
-        let values: Vec<String> = members.iter().map(|m| leaf_text(&m[at])).collect();
-        if values.iter().all(|v| *v == values[0]) {
+        if members.iter().all(|m| same_leaf(&m[at], &first[at])) {
             continue;
         }
+        let values: Vec<String> = members.iter().map(|m| leaf_text(&m[at])).collect();
         let kind = kind_of(first, at, &values)?;
         match columns
             .iter_mut()
@@ -182,6 +182,19 @@ fn table(members: &[Vec<Node>]) -> Option<TokenStream> {
             #body
         }
     })
+}
+
+/// Whether two nodes at the same place of cells of one shape write the same text, without
+/// writing it where the shape already tells: most places hold the same token in every cell.
+fn same_leaf(a: &Node, b: &Node) -> bool {
+    match (a, b) {
+        (Node::Leaf(TokenTree::Ident(x)), Node::Leaf(TokenTree::Ident(y))) => x == y,
+        (Node::Leaf(TokenTree::Literal(x)), Node::Leaf(TokenTree::Literal(y))) => {
+            x.to_string() == y.to_string()
+        }
+        // Punctuation and group bounds: `same_shape` compared them already.
+        _ => true,
+    }
 }
 
 fn leaf_text(node: &Node) -> String {
