@@ -239,6 +239,52 @@ fn a_rebuild_after_a_spec_edit_matches_a_fresh_build_and_restores_edited_modules
     }
 }
 
+/// Every file under `dir` with its contents, in path order.
+fn tree(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(path) = stack.pop() {
+        if path.is_dir() {
+            stack.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+        } else {
+            files.push((path.clone(), std::fs::read(&path).unwrap()));
+        }
+    }
+    files.sort();
+    files
+}
+
+#[test]
+fn a_refused_migration_writes_nothing_though_lowering_had_begun() {
+    let dir = tempdir().join("refused-migration");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let spec = dir.join("shop.svc");
+    let text = std::fs::read_to_string(common::repo_root().join("examples/shop.svc")).unwrap();
+    let with_note = text.replace(
+        "  slug: Slug @unique\n",
+        "  slug: Slug @unique\n  note: text(..200)?\n",
+    );
+    assert_ne!(with_note, text);
+    std::fs::write(&spec, &with_note).unwrap();
+    let out = dir.join("out");
+    let build = || svcc(&["build", spec.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    let first = build();
+    assert!(first.status.success(), "{}", stderr(&first));
+    let before = tree(&out);
+
+    // Dropping the column loses data: without an acknowledgement, the build is refused.
+    std::fs::write(&spec, &text).unwrap();
+    let refused = build();
+    assert_eq!(refused.status.code(), Some(1));
+    let err = stderr(&refused);
+    assert!(
+        err.contains("E201") && err.contains("nothing written"),
+        "{err}"
+    );
+    assert!(tree(&out) == before, "the output directory changed");
+}
+
 #[test]
 fn init_writes_a_clean_starter_once_and_never_overwrites() {
     let dir = tempdir();
