@@ -255,7 +255,7 @@ fn tree(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
 }
 
 #[test]
-fn a_refused_migration_writes_nothing_though_lowering_had_begun() {
+fn a_refused_migration_writes_nothing() {
     let dir = tempdir().join("refused-migration");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();

@@ -7,7 +7,6 @@ use std::process::ExitCode;
 use std::sync::mpsc::{Receiver, SyncSender};
 use std::thread::{Scope, ScopedJoinHandle};
 
-use svcc::diagnostics::Diagnostic;
 use svcc::lower::sql::Dialect;
 use svcc::lower::{OutputFile, Owner, Sink, sql};
 
@@ -34,22 +33,25 @@ pub(super) fn run(spec: &Path, out_dir: &Path, check: bool) -> io::Result<ExitCo
         .files()
         .first()
         .map_or_else(String::new, |f| f.name.clone());
-    let (lowered, done) = std::thread::scope(|scope| {
-        let earlier = stamp::Earlier::read(out_dir, key);
-        let plan = || sql::migrations(&c.ir, previous.as_ref(), &existing);
-        let (files, store) = Files::start(out_dir, check, earlier, plan, scope);
-        let lowered = svcc::lower::service_into(&c.ir, &spec_name, &files);
-        (lowered, files.finish(store))
-    });
-    let mut done = match done? {
-        Ok(done) => done,
+    let migrations = match sql::migrations(&c.ir, previous.as_ref(), &existing) {
+        Ok(built) => built,
         Err(diagnostics) => {
             eprint!("{}", renderer().render_all(&c.sources, &diagnostics));
             eprintln!("nothing written");
             return Ok(ExitCode::FAILURE);
         }
     };
-    let mut warnings = std::mem::take(&mut done.migration_warnings);
+    let (lowered, done) = std::thread::scope(|scope| {
+        let earlier = stamp::Earlier::read(out_dir, key);
+        let (files, store) = Files::start(out_dir, check, earlier, scope);
+        for (path, file) in migrations.output {
+            files.put(path, file);
+        }
+        let lowered = svcc::lower::service_into(&c.ir, &spec_name, &files);
+        (lowered, files.finish(store))
+    });
+    let done = done?;
+    let mut warnings = migrations.warnings;
     match lowered {
         Ok(more) => warnings.extend(more),
         Err(diagnostics) => {
@@ -125,8 +127,6 @@ fn existing_versions(out_dir: &Path) -> io::Result<BTreeMap<Dialect, Vec<u32>>> 
 /// Where `svcc build` puts each file the moment lowering makes it: one thread writes
 /// them to disk, or for `--check` compares them with what is there. One thread, because
 /// creating files from two at once made the kernel's share of a build twice as large.
-/// That thread first plans the migrations, while lowering has begun: it writes nothing
-/// until they are planned, and nothing at all when they are refused.
 struct Files {
     sender: SyncSender<Made>,
     earlier: stamp::Earlier,
@@ -135,16 +135,10 @@ struct Files {
 /// A file and, for a Rust module, the fingerprint of the tokens it was printed from.
 type Made = (String, OutputFile, Option<u64>);
 
-/// What the writer thread did, or the errors that refused the migrations (then it wrote
-/// nothing).
-type Stored = io::Result<Result<Progress, Vec<Diagnostic>>>;
-
-type Store<'scope> = ScopedJoinHandle<'scope, Stored>;
+type Store<'scope> = ScopedJoinHandle<'scope, io::Result<Progress>>;
 
 #[derive(Default)]
 struct Progress {
-    /// Warnings about the migrations, which were written first.
-    migration_warnings: Vec<Diagnostic>,
     /// Paths written.
     changed: Vec<String>,
     /// Unified diffs of the generated files that differ from disk, for `--check`.
@@ -157,32 +151,22 @@ impl Files {
         out_dir: &'scope Path,
         check: bool,
         earlier: stamp::Earlier,
-        plan: impl FnOnce() -> Result<sql::Built, Vec<Diagnostic>> + Send + 'scope,
         scope: &'scope Scope<'scope, '_>,
     ) -> (Files, Store<'scope>) {
         // Bounded, so files wait in memory only while the disk is behind.
         let (sender, received) = std::sync::mpsc::sync_channel(64);
-        let store = scope.spawn(move || match plan() {
-            Ok(migrations) => store(out_dir, check, migrations, &received).map(Ok),
-            Err(refused) => {
-                // Lowering goes on until it is done; what it makes is dropped.
-                received.iter().for_each(drop);
-                Ok(Err(refused))
-            }
-        });
+        let store = scope.spawn(move || store(out_dir, check, &received));
         (Files { sender, earlier }, store)
     }
 
     /// What happened to every file, or the first error writing or reading one.
-    fn finish(self, store: Store<'_>) -> Stored {
+    fn finish(self, store: Store<'_>) -> io::Result<Progress> {
         drop(self.sender);
-        let mut stored = store
+        let mut progress = store
             .join()
             .unwrap_or_else(|_| Err(io::Error::other("the thread writing files panicked")))?;
-        if let Ok(progress) = &mut stored {
-            progress.changed.sort();
-        }
-        Ok(stored)
+        progress.changed.sort();
+        Ok(progress)
     }
 }
 
@@ -201,21 +185,9 @@ impl Sink for Files {
     }
 }
 
-fn store(
-    out_dir: &Path,
-    check: bool,
-    migrations: sql::Built,
-    received: &Receiver<Made>,
-) -> io::Result<Progress> {
-    let mut progress = Progress {
-        migration_warnings: migrations.warnings,
-        ..Progress::default()
-    };
-    let planned = migrations
-        .output
-        .into_iter()
-        .map(|(path, file)| (path, file, None));
-    for (path, file, fingerprint) in planned.chain(received) {
+fn store(out_dir: &Path, check: bool, received: &Receiver<Made>) -> io::Result<Progress> {
+    let mut progress = Progress::default();
+    for (path, file, fingerprint) in received {
         let target = out_dir.join(&path);
         if check {
             if file.owner == Owner::Generated
