@@ -175,11 +175,7 @@ fn build_keeps_hand_written_files_and_warns_about_what_it_cannot_generate() {
 
 #[test]
 fn a_rebuild_after_a_spec_edit_matches_a_fresh_build_and_restores_edited_modules() {
-    let dir = tempdir().join("edit-rebuild");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let spec = dir.join("shop.svc");
-    let text = std::fs::read_to_string(common::repo_root().join("examples/shop.svc")).unwrap();
+    let (dir, spec, text) = shop_copy("edit-rebuild");
     std::fs::write(&spec, &text).unwrap();
     let out = dir.join("out");
     let build = |into: &std::path::Path| {
@@ -222,21 +218,26 @@ fn a_rebuild_after_a_spec_edit_matches_a_fresh_build_and_restores_edited_modules
     let fresh = dir.join("fresh");
     build(&fresh);
     for top in ["src", "tests", "docs"] {
-        let mut stack = vec![fresh.join(top)];
-        while let Some(path) = stack.pop() {
-            if path.is_dir() {
-                stack.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
-                continue;
-            }
+        for (path, contents) in tree(&fresh.join(top)) {
             let relative = path.strip_prefix(&fresh).unwrap();
             assert_eq!(
-                std::fs::read_to_string(out.join(relative)).ok(),
-                std::fs::read_to_string(&path).ok(),
+                std::fs::read(out.join(relative)).ok(),
+                Some(contents),
                 "{}",
                 relative.display()
             );
         }
     }
+}
+
+/// An empty scratch directory named `label` and the path of a spec in it, with the text
+/// of the shop example to write there.
+fn shop_copy(label: &str) -> (std::path::PathBuf, std::path::PathBuf, String) {
+    let dir = tempdir().join(label);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = std::fs::read_to_string(common::repo_root().join("examples/shop.svc")).unwrap();
+    (dir.clone(), dir.join("shop.svc"), text)
 }
 
 /// Every file under `dir` with its contents, in path order.
@@ -256,11 +257,7 @@ fn tree(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
 
 #[test]
 fn a_refused_migration_writes_nothing() {
-    let dir = tempdir().join("refused-migration");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let spec = dir.join("shop.svc");
-    let text = std::fs::read_to_string(common::repo_root().join("examples/shop.svc")).unwrap();
+    let (dir, spec, text) = shop_copy("refused-migration");
     let with_note = text.replace(
         "  slug: Slug @unique\n",
         "  slug: Slug @unique\n  note: text(..200)?\n",
