@@ -1,10 +1,11 @@
 //! `svcc build`: lower a checked spec and write the files, or `--check` them for drift.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::mpsc::{Receiver, SyncSender};
+use std::sync::{Mutex, PoisonError};
 use std::thread::{Scope, ScopedJoinHandle};
 
 use svcc::lower::sql::Dialect;
@@ -128,9 +129,14 @@ fn existing_versions(out_dir: &Path) -> io::Result<BTreeMap<Dialect, Vec<u32>>> 
 /// them to disk, or for `--check` compares them with what is there. One thread, because
 /// creating files from two at once made the kernel's share of a build twice as large.
 struct Files {
-    sender: SyncSender<Made>,
+    sender: SyncSender<Vec<Made>>,
+    /// Files made and not handed over yet: sent in batches of `BATCH`, the writer is woken
+    /// once per batch instead of once per file.
+    pending: Mutex<Vec<Made>>,
     earlier: stamp::Earlier,
 }
+
+const BATCH: usize = 16;
 
 /// A file and, for a Rust module, the fingerprint of the tokens it was printed from.
 type Made = (String, OutputFile, Option<u64>);
@@ -154,13 +160,41 @@ impl Files {
         scope: &'scope Scope<'scope, '_>,
     ) -> (Files, Store<'scope>) {
         // Bounded, so files wait in memory only while the disk is behind.
-        let (sender, received) = std::sync::mpsc::sync_channel(64);
+        let (sender, received) = std::sync::mpsc::sync_channel(4);
         let store = scope.spawn(move || store(out_dir, check, &received));
-        (Files { sender, earlier }, store)
+        let pending = Mutex::new(Vec::with_capacity(BATCH));
+        (
+            Files {
+                sender,
+                pending,
+                earlier,
+            },
+            store,
+        )
+    }
+
+    fn send(&self, made: Made) {
+        let full = {
+            let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+            pending.push(made);
+            (pending.len() >= BATCH)
+                .then(|| std::mem::replace(&mut *pending, Vec::with_capacity(BATCH)))
+        };
+        if let Some(batch) = full {
+            // The store only hangs up after an error, which `finish` reports.
+            self.sender.send(batch).ok();
+        }
     }
 
     /// What happened to every file, or the first error writing or reading one.
     fn finish(self, store: Store<'_>) -> io::Result<Progress> {
+        let rest = self
+            .pending
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner);
+        if !rest.is_empty() {
+            self.sender.send(rest).ok();
+        }
         drop(self.sender);
         let mut progress = store
             .join()
@@ -172,12 +206,11 @@ impl Files {
 
 impl Sink for Files {
     fn put(&self, path: String, file: OutputFile) {
-        // The store only hangs up after an error, which `finish` reports.
-        self.sender.send((path, file, None)).ok();
+        self.send((path, file, None));
     }
 
     fn put_module(&self, path: String, file: OutputFile, fingerprint: u64) {
-        self.sender.send((path, file, Some(fingerprint))).ok();
+        self.send((path, file, Some(fingerprint)));
     }
 
     fn earlier(&self, path: &str, fingerprint: u64) -> Option<String> {
@@ -185,9 +218,10 @@ impl Sink for Files {
     }
 }
 
-fn store(out_dir: &Path, check: bool, received: &Receiver<Made>) -> io::Result<Progress> {
+fn store(out_dir: &Path, check: bool, received: &Receiver<Vec<Made>>) -> io::Result<Progress> {
     let mut progress = Progress::default();
-    for (path, file, fingerprint) in received {
+    let mut dirs = HashSet::new();
+    for (path, file, fingerprint) in received.iter().flatten() {
         let target = out_dir.join(&path);
         if check {
             if file.owner == Owner::Generated
@@ -197,7 +231,7 @@ fn store(out_dir: &Path, check: bool, received: &Receiver<Made>) -> io::Result<P
             }
             continue;
         }
-        if write(&target, &file)? {
+        if write(&target, &file, &mut dirs)? {
             progress.changed.push(path.clone());
         }
         progress.stamp.record(path, &file, fingerprint);
@@ -207,7 +241,9 @@ fn store(out_dir: &Path, check: bool, received: &Receiver<Made>) -> io::Result<P
 
 /// Writes a changed generated file or a missing user-owned one atomically (a temporary
 /// file renamed into place); answers whether it did. Unchanged files are not touched.
-fn write(target: &Path, file: &OutputFile) -> io::Result<bool> {
+/// `dirs` are the directories made or found so far: asking the kernel again for each of
+/// hundreds of files in a few directories cost more than writing them.
+fn write(target: &Path, file: &OutputFile, dirs: &mut HashSet<PathBuf>) -> io::Result<bool> {
     let current = std::fs::read_to_string(target).ok();
     let skip = match file.owner {
         Owner::Generated => current.as_deref() == Some(file.contents.as_str()),
@@ -216,8 +252,11 @@ fn write(target: &Path, file: &OutputFile) -> io::Result<bool> {
     if skip {
         return Ok(false);
     }
-    if let Some(parent) = target.parent() {
+    if let Some(parent) = target.parent()
+        && !dirs.contains(parent)
+    {
         std::fs::create_dir_all(parent)?;
+        dirs.insert(parent.to_path_buf());
     }
     let tmp = temp_path(target);
     std::fs::write(&tmp, &file.contents)?;
