@@ -38,6 +38,28 @@ impl<H: Hasher> std::fmt::Write for Feed<'_, H> {
     }
 }
 
+/// Which of `names` `tokens` use as identifiers, inside groups too. Only identifiers
+/// count, so a doc comment or a message that names `caller` does not.
+pub fn mentions(tokens: &TokenStream, names: &[&str]) -> Vec<bool> {
+    let mut found = vec![false; names.len()];
+    mark_mentions(tokens, names, &mut found);
+    found
+}
+
+fn mark_mentions(tokens: &TokenStream, names: &[&str], found: &mut [bool]) {
+    for tree in tokens.clone() {
+        match tree {
+            proc_macro2::TokenTree::Ident(ident) => {
+                for (name, found) in names.iter().zip(found.iter_mut()) {
+                    *found = *found || ident == name;
+                }
+            }
+            proc_macro2::TokenTree::Group(group) => mark_mentions(&group.stream(), names, found),
+            _ => {}
+        }
+    }
+}
+
 fn generated(spec: &str, file: &syn::File) -> String {
     format!("{}\n{}", header(spec), prettyplease::unparse(file))
 }
@@ -67,8 +89,26 @@ pub fn header_text(spec: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::fingerprint;
+    use super::{fingerprint, mentions};
     use quote::quote;
+
+    #[test]
+    fn mentions_are_identifiers_in_any_group_never_text_in_literals() {
+        let tokens = quote! {
+            /// Answers what the caller may see.
+            fn f(state: &AppState) -> Result<(), AppError> {
+                let message = "Router";
+                g(|x| { respond(x) })
+            }
+        };
+        assert_eq!(
+            mentions(
+                &tokens,
+                &["AppState", "respond", "caller", "Router", "AppErr"]
+            ),
+            [true, true, false, false, false]
+        );
+    }
 
     #[test]
     fn fingerprints_follow_every_token_grouping_and_the_spec_name() {

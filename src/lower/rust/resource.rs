@@ -8,6 +8,7 @@ use quote::{format_ident, quote};
 
 use super::authz::{self, Subject};
 use super::events;
+use super::file;
 use super::input::{self, Mode};
 use super::repo::{self, Condition, RepoSpec};
 use super::types::{self, ident, type_ident};
@@ -144,108 +145,121 @@ pub fn resource(ir: &Ir, id: ResourceId, repos: &mut Vec<(EntityId, RepoSpec)>) 
 
         #(#handlers)*
     };
-    let router_and_handlers = with_pattern_statics(entity, router_and_handlers);
-    let http_imports = used_imports(
-        &router_and_handlers,
-        &[
-            (
-                "Router",
-                quote!(
-                    use axum::Router;
-                ),
+    // One scan of the handlers finds both the imports and the field patterns they use.
+    let patterned: Vec<(usize, String)> = (entity.fields.iter().enumerate())
+        .filter(|(_, f)| f.pattern.is_some())
+        .map(|(i, f)| (i, input::pattern_static(f).to_string()))
+        .collect();
+    let http_candidates = [
+        (
+            "Router",
+            quote!(
+                use axum::Router;
             ),
-            (
-                "State",
-                quote!(
-                    use axum::extract::State;
-                ),
+        ),
+        (
+            "State",
+            quote!(
+                use axum::extract::State;
             ),
-            (
-                "StatusCode",
-                quote!(
-                    use axum::http::StatusCode;
-                ),
+        ),
+        (
+            "StatusCode",
+            quote!(
+                use axum::http::StatusCode;
             ),
-            (
-                "into_response",
-                quote!(
-                    use axum::response::IntoResponse;
-                ),
+        ),
+        (
+            "into_response",
+            quote!(
+                use axum::response::IntoResponse;
             ),
-            (
-                "Response",
-                quote!(
-                    use axum::response::Response;
-                ),
+        ),
+        (
+            "Response",
+            quote!(
+                use axum::response::Response;
             ),
-            (
-                "routing",
-                quote!(
-                    use axum::routing;
-                ),
+        ),
+        (
+            "routing",
+            quote!(
+                use axum::routing;
             ),
-            (
-                "Caller",
-                quote!(
-                    use crate::auth::Caller;
-                ),
+        ),
+        (
+            "Caller",
+            quote!(
+                use crate::auth::Caller;
             ),
-            (
-                "MaybeCaller",
-                quote!(
-                    use crate::auth::MaybeCaller;
-                ),
+        ),
+        (
+            "MaybeCaller",
+            quote!(
+                use crate::auth::MaybeCaller;
             ),
-            (
-                "AppError",
-                quote!(
-                    use crate::error::AppError;
-                ),
+        ),
+        (
+            "AppError",
+            quote!(
+                use crate::error::AppError;
             ),
-            (
-                "AppJson",
-                quote!(
-                    use crate::extract::AppJson;
-                ),
+        ),
+        (
+            "AppJson",
+            quote!(
+                use crate::extract::AppJson;
             ),
-            (
-                "AppPath",
-                quote!(
-                    use crate::extract::AppPath;
-                ),
+        ),
+        (
+            "AppPath",
+            quote!(
+                use crate::extract::AppPath;
             ),
-            (
-                "AppQuery",
-                quote!(
-                    use crate::extract::AppQuery;
-                ),
+        ),
+        (
+            "AppQuery",
+            quote!(
+                use crate::extract::AppQuery;
             ),
-            (
-                "respond",
-                quote!(
-                    use crate::http::respond;
-                ),
+        ),
+        (
+            "respond",
+            quote!(
+                use crate::http::respond;
             ),
-            (
-                "respond_list",
-                quote!(
-                    use crate::http::respond_list;
-                ),
+        ),
+        (
+            "respond_list",
+            quote!(
+                use crate::http::respond_list;
             ),
-            ("service", quote!(use crate::service::#module as service;)),
-            (
-                "AppState",
-                quote!(
-                    use crate::state::AppState;
-                ),
+        ),
+        ("service", quote!(use crate::service::#module as service;)),
+        (
+            "AppState",
+            quote!(
+                use crate::state::AppState;
             ),
-        ],
-    );
+        ),
+    ];
+    let names: Vec<&str> = (http_candidates.iter().map(|(name, _)| *name))
+        .chain(patterned.iter().map(|(_, name)| name.as_str()))
+        .collect();
+    let found = file::mentions(&router_and_handlers, &names);
+    let (imported, patterns) = found.split_at(http_candidates.len());
+    let http_imports = imports_found(&http_candidates, imported);
+    let checked: Vec<usize> = (patterned.iter().zip(patterns))
+        .filter(|(_, found)| **found)
+        .map(|((i, _), _)| *i)
+        .collect();
+    let statics = input::pattern_statics(entity, &checked);
     code.http = quote! {
         #![doc = #header]
 
         #http_imports
 
+        #statics
         #router_and_handlers
     };
     // Other resources embed this one in its default shape, so that presenter always exists.
@@ -257,31 +271,30 @@ pub fn resource(ir: &Ir, id: ResourceId, repos: &mut Vec<(EntityId, RepoSpec)>) 
     }
     let presenters = presenters.into_iter().map(|(_, code)| code);
     let services = quote!(#(#presenters)* #(#services)*);
-    let service_imports = used_imports(
-        &services,
-        &[
-            (
-                "Caller",
-                quote!(
-                    use crate::auth::Caller;
-                ),
+    let service_candidates = [
+        (
+            "Caller",
+            quote!(
+                use crate::auth::Caller;
             ),
-            (&record.to_string(), quote!(use crate::domain::#record;)),
-            (
-                "AppError",
-                quote!(
-                    use crate::error::AppError;
-                ),
+        ),
+        (&record.to_string(), quote!(use crate::domain::#record;)),
+        (
+            "AppError",
+            quote!(
+                use crate::error::AppError;
             ),
-            ("repo", quote!(use crate::repo::#repo_mod as repo;)),
-            (
-                "AppState",
-                quote!(
-                    use crate::state::AppState;
-                ),
+        ),
+        ("repo", quote!(use crate::repo::#repo_mod as repo;)),
+        (
+            "AppState",
+            quote!(
+                use crate::state::AppState;
             ),
-        ],
-    );
+        ),
+    ];
+    let names: Vec<&str> = service_candidates.iter().map(|(name, _)| *name).collect();
+    let service_imports = imports_found(&service_candidates, &file::mentions(&services, &names));
     code.service = quote! {
         #![doc = #service_header]
 
@@ -1110,10 +1123,7 @@ impl Op<'_> {
     }
 
     fn caller_only_parts(&self, body: &TokenStream) -> (TokenStream, TokenStream, TokenStream) {
-        let text = body.to_string();
-        let uses = text
-            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-            .any(|w| w == "caller");
+        let uses = file::mentions(body, &["caller"])[0];
         let signed_in_only = self.op.auth.as_ref().is_some_and(|a| !a.value.is_public());
         match (uses, signed_in_only) {
             (true, true) => (
@@ -1679,16 +1689,6 @@ impl Op<'_> {
     }
 }
 
-/// `body` preceded by the compiled patterns of the entity's fields it checks.
-fn with_pattern_statics(entity: &Entity, body: TokenStream) -> TokenStream {
-    let text = body.to_string();
-    let patterned: Vec<usize> = (0..entity.fields.len())
-        .filter(|i| text.contains(&input::pattern_static(&entity.fields[*i]).to_string()))
-        .collect();
-    let statics = input::pattern_statics(entity, &patterned);
-    quote!(#statics #body)
-}
-
 /// A list `scope`: `field == auth.user`, or `field in auth.user.<collection>`.
 fn scope_condition(entity: EntityId, expr: &Expr) -> Result<Condition, String> {
     let unsupported = || {
@@ -1759,29 +1759,10 @@ fn names_safe(param: &str) -> String {
     crate::ir::names::snake_case(param)
 }
 
-/// The `use` items whose name `body` uses as an identifier.
-fn used_imports(body: &TokenStream, candidates: &[(&str, TokenStream)]) -> TokenStream {
-    let mut used = vec![false; candidates.len()];
-    mark_used(body, candidates, &mut used);
-    let uses = candidates
-        .iter()
-        .zip(used)
-        .filter(|(_, used)| *used)
+/// The `use` items among `candidates` that `found` marks as used.
+fn imports_found(candidates: &[(&str, TokenStream)], found: &[bool]) -> TokenStream {
+    let uses = (candidates.iter().zip(found))
+        .filter(|(_, found)| **found)
         .map(|((_, item), _)| item);
     quote!(#(#uses)*)
-}
-
-/// Marks the candidates named by some identifier in `tokens`, groups included.
-fn mark_used(tokens: &TokenStream, candidates: &[(&str, TokenStream)], used: &mut [bool]) {
-    for tree in tokens.clone() {
-        match tree {
-            proc_macro2::TokenTree::Ident(ident) => {
-                for ((name, _), used) in candidates.iter().zip(used.iter_mut()) {
-                    *used = *used || ident == name;
-                }
-            }
-            proc_macro2::TokenTree::Group(group) => mark_used(&group.stream(), candidates, used),
-            _ => {}
-        }
-    }
 }
