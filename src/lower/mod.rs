@@ -79,11 +79,14 @@ pub fn service_into(
     spec: &str,
     sink: &dyn Sink,
 ) -> Result<Vec<Diagnostic>, Vec<Diagnostic>> {
-    // The OpenAPI document needs only the IR: a third thread builds it, using whatever
-    // time the two threads lowering the crate leave.
+    // The OpenAPI document and most docs need only the IR: a third thread makes them,
+    // using whatever time the two threads lowering the crate leave.
     let crate_files = std::thread::scope(|scope| {
         let api = scope.spawn(|| {
             for (path, file) in openapi::lower(ir, spec) {
+                sink.put(path, file);
+            }
+            for (path, file) in docs::reference(ir, spec) {
                 sink.put(path, file);
             }
         });
@@ -93,7 +96,7 @@ pub fn service_into(
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         crate_files
     })?;
-    for (path, file) in docs::lower(ir, spec, &crate_files.listing) {
+    for (path, file) in docs::design(ir, spec, &crate_files.listing) {
         sink.put(path, file);
     }
     Ok(crate_files.warnings)

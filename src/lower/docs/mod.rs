@@ -20,6 +20,14 @@ use crate::ir::{Ir, names};
 /// The files, keyed by path. `crate_files` is the rest of the crate, which the
 /// architecture document lists.
 pub fn lower(ir: &Ir, spec: &str, crate_files: &Listing) -> Output {
+    let mut files = reference(ir, spec);
+    files.extend(design(ir, spec, crate_files));
+    files
+}
+
+/// The files that need the IR alone: the deployment files, the API reference, the data
+/// model and the runbook. A build makes them while the crate is being lowered.
+pub fn reference(ir: &Ir, spec: &str) -> Output {
     let header = rust::file::header_text(spec);
     let binary = names::snake_case(&ir.service.name);
     let vars = rust::env_vars(ir);
@@ -32,15 +40,7 @@ pub fn lower(ir: &Ir, spec: &str, crate_files: &Listing) -> Output {
         .find(|v| v.name == "SHUTDOWN_TIMEOUT_SECS")
         .and_then(|v| v.default.as_deref()?.parse().ok())
         .unwrap_or(30);
-    let facts = design::Facts {
-        ir,
-        redis: rust::runtime::uses_redis(ir),
-        rate_limited: !rust::rate::used(ir).is_empty(),
-        cached: !rust::cache::used(ir).is_empty(),
-        handlers: crate_files
-            .iter()
-            .any(|(_, owner)| *owner == Owner::UserSeed),
-    };
+    let redis = rust::runtime::uses_redis(ir);
     let schema = sql::schema::schema(ir);
     let mut secrets = vec![deploy::SecretVar {
         name: &vars[config::DATABASE_URL].name,
@@ -59,12 +59,44 @@ pub fn lower(ir: &Ir, spec: &str, crate_files: &Listing) -> Output {
             optional: false,
         });
     }
-    if facts.redis {
+    if redis {
         secrets.push(deploy::SecretVar {
             name: &vars[config::REDIS_URL].name,
             optional: true,
         });
     }
+    generated([
+        ("Dockerfile", deploy::dockerfile(&binary, &port, &header)),
+        (".dockerignore", deploy::dockerignore(&header)),
+        (
+            "deploy/kubernetes.yaml",
+            deploy::kubernetes(&binary, &port, &secrets, shutdown_secs, &header),
+        ),
+        ("docs/api.md", api::api_md(ir, &header)),
+        (
+            "docs/data-model.md",
+            data_model::data_model_md(&schema, &sql::dialects(ir), &header),
+        ),
+        (
+            "docs/runbook.md",
+            runbook::runbook_md(ir, &vars, &binary, redis, &header),
+        ),
+    ])
+}
+
+/// The ADR and the architecture document, which list the crate's files (`crate_files`) and
+/// say whether it has handlers of the user's.
+pub fn design(ir: &Ir, spec: &str, crate_files: &Listing) -> Output {
+    let header = rust::file::header_text(spec);
+    let facts = design::Facts {
+        ir,
+        redis: rust::runtime::uses_redis(ir),
+        rate_limited: !rust::rate::used(ir).is_empty(),
+        cached: !rust::cache::used(ir).is_empty(),
+        handlers: crate_files
+            .iter()
+            .any(|(_, owner)| *owner == Owner::UserSeed),
+    };
     let mut files: Vec<String> = crate_files
         .iter()
         .map(|(path, owner)| match owner {
@@ -72,37 +104,40 @@ pub fn lower(ir: &Ir, spec: &str, crate_files: &Listing) -> Output {
             Owner::UserSeed => format!("{path}  (yours: written once, never overwritten)"),
         })
         .collect();
-    let own = [
-        "Dockerfile",
-        ".dockerignore",
-        "deploy/kubernetes.yaml",
-        "docs/adr/ADR-001-architecture.md",
-        "docs/api.md",
-        "docs/architecture.md",
-        "docs/data-model.md",
-        "docs/runbook.md",
-    ];
-    files.extend(own.iter().map(|p| (*p).to_owned()));
-    files.extend([
-        "migrations/<database>/NNNN_<name>.{up,down}.sql".to_owned(),
-        "migrations/schema.json".to_owned(),
-    ]);
+    files.extend(
+        [
+            "Dockerfile",
+            ".dockerignore",
+            "deploy/kubernetes.yaml",
+            ADR,
+            "docs/api.md",
+            ARCHITECTURE,
+            "docs/data-model.md",
+            "docs/runbook.md",
+            "migrations/<database>/NNNN_<name>.{up,down}.sql",
+            "migrations/schema.json",
+        ]
+        .map(str::to_owned),
+    );
     files.sort_unstable();
-    let texts = [
-        deploy::dockerfile(&binary, &port, &header),
-        deploy::dockerignore(&header),
-        deploy::kubernetes(&binary, &port, &secrets, shutdown_secs, &header),
-        design::adr_md(&facts, &header),
-        api::api_md(ir, &header),
-        design::architecture_md(&facts, &files, &header),
-        data_model::data_model_md(&schema, &sql::dialects(ir), &header),
-        runbook::runbook_md(ir, &vars, &binary, facts.redis, &header),
-    ];
-    own.iter()
-        .zip(texts)
+    generated([
+        (ADR, design::adr_md(&facts, &header)),
+        (
+            ARCHITECTURE,
+            design::architecture_md(&facts, &files, &header),
+        ),
+    ])
+}
+
+const ADR: &str = "docs/adr/ADR-001-architecture.md";
+const ARCHITECTURE: &str = "docs/architecture.md";
+
+fn generated<const N: usize>(files: [(&str, String); N]) -> Output {
+    files
+        .into_iter()
         .map(|(path, contents)| {
             (
-                (*path).to_owned(),
+                path.to_owned(),
                 OutputFile {
                     contents,
                     owner: Owner::Generated,
