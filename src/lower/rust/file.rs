@@ -46,18 +46,24 @@ pub fn mentions(tokens: &TokenStream, names: &[&str]) -> Vec<bool> {
     found
 }
 
-fn mark_mentions(tokens: &TokenStream, names: &[&str], found: &mut [bool]) {
+/// Marks the names `tokens` use; stops, answering true, once every name is found.
+fn mark_mentions(tokens: &TokenStream, names: &[&str], found: &mut [bool]) -> bool {
     for tree in tokens.clone() {
-        match tree {
+        let all = match tree {
             proc_macro2::TokenTree::Ident(ident) => {
                 for (name, found) in names.iter().zip(found.iter_mut()) {
                     *found = *found || ident == name;
                 }
+                found.iter().all(|f| *f)
             }
             proc_macro2::TokenTree::Group(group) => mark_mentions(&group.stream(), names, found),
-            _ => {}
+            _ => false,
+        };
+        if all {
+            return true;
         }
     }
+    false
 }
 
 fn generated(spec: &str, file: &syn::File) -> String {
