@@ -34,8 +34,8 @@ pub(super) fn run(spec: &Path, out_dir: &Path, check: bool) -> io::Result<ExitCo
         .files()
         .first()
         .map_or_else(String::new, |f| f.name.clone());
-    let migrations = match sql::migrations(&c.ir, previous.as_ref(), &existing) {
-        Ok(built) => built,
+    let plan = match sql::plan(&c.ir, previous.as_ref(), &existing) {
+        Ok(plan) => plan,
         Err(diagnostics) => {
             eprint!("{}", renderer().render_all(&c.sources, &diagnostics));
             eprintln!("nothing written");
@@ -45,16 +45,14 @@ pub(super) fn run(spec: &Path, out_dir: &Path, check: bool) -> io::Result<ExitCo
     let (lowered, done) = std::thread::scope(|scope| {
         let earlier = stamp::Earlier::read(out_dir, key);
         let (files, store) = Files::start(out_dir, check, earlier, scope);
-        for (path, file) in migrations.output {
-            files.put(path, file);
-        }
-        let lowered = svcc::lower::service_into(&c.ir, &spec_name, &files);
+        // Nothing can refuse the migrations any more: their SQL is rendered while the
+        // crate is lowered.
+        let lowered = svcc::lower::service_into(&c.ir, &spec_name, Some(plan), &files);
         (lowered, files.finish(store))
     });
     let done = done?;
-    let mut warnings = migrations.warnings;
-    match lowered {
-        Ok(more) => warnings.extend(more),
+    let warnings = match lowered {
+        Ok(warnings) => warnings,
         Err(diagnostics) => {
             eprint!("{}", renderer().render_all(&c.sources, &diagnostics));
             if !check && !done.changed.is_empty() {
@@ -66,7 +64,7 @@ pub(super) fn run(spec: &Path, out_dir: &Path, check: bool) -> io::Result<ExitCo
             }
             return Ok(ExitCode::FAILURE);
         }
-    }
+    };
     if !warnings.is_empty() {
         eprint!("{}", renderer().render_all(&c.sources, &warnings));
     }

@@ -66,38 +66,52 @@ pub type Listing = Vec<(String, Owner)>;
 /// files that describe it.
 pub fn service(ir: &Ir, spec: &str) -> Result<sql::Built, Vec<Diagnostic>> {
     let output = Mutex::new(Output::new());
-    let warnings = service_into(ir, spec, &output)?;
+    let warnings = service_into(ir, spec, None, &output)?;
     Ok(sql::Built {
         output: output.into_inner().unwrap_or_else(PoisonError::into_inner),
         warnings,
     })
 }
 
-/// `service`, each file handed to `sink` as soon as it is made; answers the warnings.
+/// `service`, each file handed to `sink` as soon as it is made, and the files of
+/// `migrations` when given; answers the warnings, the migrations' first.
 pub fn service_into(
     ir: &Ir,
     spec: &str,
+    migrations: Option<sql::Plan>,
     sink: &dyn Sink,
 ) -> Result<Vec<Diagnostic>, Vec<Diagnostic>> {
-    // The OpenAPI document and most docs need only the IR: a third thread makes them,
-    // using whatever time the two threads lowering the crate leave.
-    let crate_files = std::thread::scope(|scope| {
-        let api = scope.spawn(|| {
+    // The migrations, the OpenAPI document and most docs need only the IR: a third thread
+    // makes them, using whatever time the two threads lowering the crate leave.
+    let (migration_warnings, crate_files) = std::thread::scope(|scope| {
+        let spare = scope.spawn(|| {
+            let warnings = migrations.map(|plan| {
+                let built = plan.render();
+                for (path, file) in built.output {
+                    sink.put(path, file);
+                }
+                built.warnings
+            });
             for (path, file) in openapi::lower(ir, spec) {
                 sink.put(path, file);
             }
             for (path, file) in docs::reference(ir, spec) {
                 sink.put(path, file);
             }
+            warnings.unwrap_or_default()
         });
         let crate_files = rust::lower(ir, spec, sink);
-        // A bug in the OpenAPI lowering panics here as it did before it had a thread.
-        api.join()
+        // A bug in these lowerings panics here as it did before they had a thread.
+        let warnings = spare
+            .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        crate_files
-    })?;
+        (warnings, crate_files)
+    });
+    let crate_files = crate_files?;
     for (path, file) in docs::design(ir, spec, &crate_files.listing) {
         sink.put(path, file);
     }
-    Ok(crate_files.warnings)
+    let mut warnings = migration_warnings;
+    warnings.extend(crate_files.warnings);
+    Ok(warnings)
 }

@@ -107,42 +107,81 @@ fn defer_forward_references(
     (tables, deferred)
 }
 
-/// The files of `migrations/` for this build: when the schema differs from `previous` (the
-/// committed snapshot), a new reversible migration per database target numbered after
-/// `existing`; and the snapshot itself. Destructive steps the spec does not acknowledge are
-/// errors, and nothing is written.
+/// What a build's migrations will be, decided: every check that can refuse the change
+/// from the committed schema has run. Rendering the SQL cannot fail, so `svcc build`
+/// does it beside the Rust lowering instead of before it.
+pub struct Plan {
+    next: Schema,
+    /// Dialects without migrations yet, which start from the whole current schema.
+    initial: Vec<Dialect>,
+    /// The migration from the committed schema, when it changed.
+    evolution: Output,
+    warnings: Vec<Diagnostic>,
+}
+
+impl Plan {
+    /// The migration files and the schema snapshot.
+    pub fn render(self) -> Built {
+        let mut output = self.evolution;
+        output.insert(
+            "migrations/schema.json".to_string(),
+            generated(snapshot_json(&self.next)),
+        );
+        for dialect in self.initial {
+            let migration = initial(&self.next, dialect);
+            insert_pair(&mut output, dialect, 1, "initial", migration);
+        }
+        Built {
+            output,
+            warnings: self.warnings,
+        }
+    }
+}
+
+/// The files of `migrations/` for this build: `plan`, rendered.
 pub fn migrations(
     ir: &Ir,
     previous: Option<&Schema>,
     existing: &BTreeMap<Dialect, Vec<u32>>,
 ) -> Result<Built, Vec<Diagnostic>> {
+    plan(ir, previous, existing).map(Plan::render)
+}
+
+/// The migrations of this build: when the schema differs from `previous` (the committed
+/// snapshot), a new reversible migration per database target numbered after `existing`;
+/// an initial one for each target without any; and the snapshot itself. Destructive steps
+/// the spec does not acknowledge are errors, and nothing is written.
+pub fn plan(
+    ir: &Ir,
+    previous: Option<&Schema>,
+    existing: &BTreeMap<Dialect, Vec<u32>>,
+) -> Result<Plan, Vec<Diagnostic>> {
     let next = schema(ir);
-    let mut out = Output::new();
-    out.insert(
-        "migrations/schema.json".to_string(),
-        generated(snapshot_json(&next)),
-    );
+    let mut evolution = Output::new();
     let has_history = |d: Dialect| existing.get(&d).is_some_and(|v| !v.is_empty());
     if previous.is_none() && existing.values().any(|v| !v.is_empty()) {
         return Err(vec![missing_snapshot(ir)]);
     }
     // A target without migrations yet (a new spec, or a database added to `databases`)
     // starts from the whole current schema.
+    let initial: Vec<Dialect> = (dialects(ir).into_iter())
+        .filter(|d| !has_history(*d))
+        .collect();
     let mut new_indexes: Vec<(&schema::Table, &schema::Index)> = Vec::new();
-    for dialect in dialects(ir).into_iter().filter(|d| !has_history(*d)) {
-        insert_pair(&mut out, dialect, 1, "initial", initial(&next, dialect));
-        if dialect == Dialect::Sqlite {
-            new_indexes.extend(
-                next.tables
-                    .iter()
-                    .flat_map(|t| t.indexes.iter().map(move |i| (t, i))),
-            );
-        }
+    if initial.contains(&Dialect::Sqlite) {
+        new_indexes.extend(
+            next.tables
+                .iter()
+                .flat_map(|t| t.indexes.iter().map(move |i| (t, i))),
+        );
     }
     let Some(prev) = previous else {
-        return Ok(Built {
-            output: out,
-            warnings: skipped_on_sqlite(ir, new_indexes.into_iter()),
+        let warnings = skipped_on_sqlite(ir, new_indexes.into_iter());
+        return Ok(Plan {
+            next,
+            initial,
+            evolution,
+            warnings,
         });
     };
     let renames = Renames::declared(prev, &next);
@@ -163,7 +202,7 @@ pub fn migrations(
             },
             version,
             &evolving,
-            &mut out,
+            &mut evolution,
         )?;
         if evolving.contains(&Dialect::Sqlite) {
             new_indexes.extend(
@@ -180,9 +219,12 @@ pub fn migrations(
             );
         }
     }
-    Ok(Built {
-        output: out,
-        warnings: skipped_on_sqlite(ir, new_indexes.into_iter()),
+    let warnings = skipped_on_sqlite(ir, new_indexes.into_iter());
+    Ok(Plan {
+        next,
+        initial,
+        evolution,
+        warnings,
     })
 }
 
