@@ -29,32 +29,35 @@ fn natural(size: usize, align: usize) -> bool {
     align <= NATURAL_ALIGNMENT && align <= size
 }
 
+type Plain = unsafe extern "C" fn(usize) -> *mut c_void;
+type Aligned = unsafe extern "C" fn(usize, usize) -> *mut c_void;
+
+/// A block from `plain` where mimalloc's natural alignment is enough, else from `aligned`.
+#[inline]
+fn allocate(layout: Layout, plain: Plain, aligned: Aligned) -> *mut u8 {
+    // SAFETY: both are mimalloc allocation functions, which take any size and alignment
+    // (answering null when they cannot); `natural` holds only where `plain` aligns enough.
+    unsafe {
+        if natural(layout.size(), layout.align()) {
+            plain(layout.size()).cast()
+        } else {
+            aligned(layout.size(), layout.align()).cast()
+        }
+    }
+}
+
 // SAFETY: every method hands the request to mimalloc, whose functions meet `GlobalAlloc`'s
 // contract: blocks of at least the size asked for, aligned as asked (see above for the
 // unaligned calls), freed by `mi_free` whichever function allocated them.
 unsafe impl GlobalAlloc for MiMalloc {
     #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: plain C calls on sizes; `natural` holds only where `mi_malloc` aligns enough.
-        unsafe {
-            if natural(layout.size(), layout.align()) {
-                mi_malloc(layout.size()).cast()
-            } else {
-                mi_malloc_aligned(layout.size(), layout.align()).cast()
-            }
-        }
+        allocate(layout, mi_malloc, mi_malloc_aligned)
     }
 
     #[inline]
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: as in `alloc`.
-        unsafe {
-            if natural(layout.size(), layout.align()) {
-                mi_zalloc(layout.size()).cast()
-            } else {
-                mi_zalloc_aligned(layout.size(), layout.align()).cast()
-            }
-        }
+        allocate(layout, mi_zalloc, mi_zalloc_aligned)
     }
 
     #[inline]
