@@ -217,6 +217,13 @@ fn a_rebuild_after_a_spec_edit_matches_a_fresh_build_and_restores_edited_modules
     // fresh build of the edited spec writes.
     let fresh = dir.join("fresh");
     build(&fresh);
+    for built in [&out, &fresh] {
+        let temporary: Vec<_> = (tree(built).into_iter())
+            .map(|(path, _)| path)
+            .filter(|path| path.to_string_lossy().ends_with(".svcc-tmp"))
+            .collect();
+        assert!(temporary.is_empty(), "left behind: {temporary:?}");
+    }
     for top in ["src", "tests", "docs"] {
         for (path, contents) in tree(&fresh.join(top)) {
             let relative = path.strip_prefix(&fresh).unwrap();

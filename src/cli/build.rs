@@ -1,6 +1,6 @@
 //! `svcc build`: lower a checked spec and write the files, or `--check` them for drift.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -218,7 +218,7 @@ impl Sink for Files {
 
 fn store(out_dir: &Path, check: bool, received: &Receiver<Vec<Made>>) -> io::Result<Progress> {
     let mut progress = Progress::default();
-    let mut dirs = HashSet::new();
+    let mut dirs = Dirs::new();
     for (path, file, fingerprint) in received.iter().flatten() {
         let target = out_dir.join(&path);
         if check {
@@ -239,27 +239,48 @@ fn store(out_dir: &Path, check: bool, received: &Receiver<Vec<Made>>) -> io::Res
 
 /// Writes a changed generated file or a missing user-owned one atomically (a temporary
 /// file renamed into place); answers whether it did. Unchanged files are not touched.
-/// `dirs` are the directories made or found so far: asking the kernel again for each of
-/// hundreds of files in a few directories cost more than writing them.
-fn write(target: &Path, file: &OutputFile, dirs: &mut HashSet<PathBuf>) -> io::Result<bool> {
-    let current = std::fs::read_to_string(target).ok();
-    let skip = match file.owner {
-        Owner::Generated => current.as_deref() == Some(file.contents.as_str()),
-        Owner::UserSeed => current.is_some(),
+/// In a directory this build made there is nothing to read back or replace, so a generated
+/// file is written in place: if the build dies halfway, it leaves no stamp, and the next
+/// build rewrites every file that differs.
+fn write(target: &Path, file: &OutputFile, dirs: &mut Dirs) -> io::Result<bool> {
+    let fresh = match target.parent() {
+        Some(parent) => directory(parent, dirs)?,
+        None => false,
     };
-    if skip {
-        return Ok(false);
+    if !fresh {
+        let current = std::fs::read_to_string(target).ok();
+        let skip = match file.owner {
+            Owner::Generated => current.as_deref() == Some(file.contents.as_str()),
+            Owner::UserSeed => current.is_some(),
+        };
+        if skip {
+            return Ok(false);
+        }
     }
-    if let Some(parent) = target.parent()
-        && !dirs.contains(parent)
-    {
-        std::fs::create_dir_all(parent)?;
-        dirs.insert(parent.to_path_buf());
+    if fresh && file.owner == Owner::Generated {
+        std::fs::write(target, &file.contents)?;
+    } else {
+        let tmp = temp_path(target);
+        std::fs::write(&tmp, &file.contents)?;
+        std::fs::rename(&tmp, target)?;
     }
-    let tmp = temp_path(target);
-    std::fs::write(&tmp, &file.contents)?;
-    std::fs::rename(&tmp, target)?;
     Ok(true)
+}
+
+/// The directories met so far, and whether this build made each. Remembered because asking
+/// the kernel again for each of hundreds of files in a few directories cost more than
+/// writing them.
+type Dirs = HashMap<PathBuf, bool>;
+
+/// Makes `dir` if it is missing; answers whether this build made it.
+fn directory(dir: &Path, dirs: &mut Dirs) -> io::Result<bool> {
+    if let Some(made) = dirs.get(dir) {
+        return Ok(*made);
+    }
+    let made = !dir.is_dir();
+    std::fs::create_dir_all(dir)?;
+    dirs.insert(dir.to_path_buf(), made);
+    Ok(made)
 }
 
 fn temp_path(target: &Path) -> PathBuf {
