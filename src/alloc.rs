@@ -87,6 +87,7 @@ mod tests {
     fn every_block_is_aligned_as_asked_and_keeps_its_bytes_when_it_grows() {
         for align in [1, 2, 4, 8, 16, 32, 64, 4096] {
             for size in (1..=600).chain([4096, 70_000]).filter(|s| s % align == 0) {
+                // Power-of-two alignments and sizes far below `isize::MAX`: always valid.
                 let layout = Layout::from_size_align(size, align).expect("a valid layout");
                 // SAFETY: non-zero sizes; every block is freed once, by this allocator.
                 unsafe {

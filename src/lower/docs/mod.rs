@@ -65,23 +65,15 @@ pub fn reference(ir: &Ir, spec: &str) -> Output {
             optional: true,
         });
     }
-    generated([
-        ("Dockerfile", deploy::dockerfile(&binary, &port, &header)),
-        (".dockerignore", deploy::dockerignore(&header)),
-        (
-            "deploy/kubernetes.yaml",
-            deploy::kubernetes(&binary, &port, &secrets, shutdown_secs, &header),
-        ),
-        ("docs/api.md", api::api_md(ir, &header)),
-        (
-            "docs/data-model.md",
-            data_model::data_model_md(&schema, &sql::dialects(ir), &header),
-        ),
-        (
-            "docs/runbook.md",
-            runbook::runbook_md(ir, &vars, &binary, redis, &header),
-        ),
-    ])
+    let texts = [
+        deploy::dockerfile(&binary, &port, &header),
+        deploy::dockerignore(&header),
+        deploy::kubernetes(&binary, &port, &secrets, shutdown_secs, &header),
+        api::api_md(ir, &header),
+        data_model::data_model_md(&schema, &sql::dialects(ir), &header),
+        runbook::runbook_md(ir, &vars, &binary, redis, &header),
+    ];
+    generated(REFERENCE.into_iter().zip(texts))
 }
 
 /// The ADR and the architecture document, which list the crate's files (`crate_files`) and
@@ -104,21 +96,13 @@ pub fn design(ir: &Ir, spec: &str, crate_files: &Listing) -> Output {
             Owner::UserSeed => format!("{path}  (yours: written once, never overwritten)"),
         })
         .collect();
-    files.extend(
-        [
-            "Dockerfile",
-            ".dockerignore",
-            "deploy/kubernetes.yaml",
-            ADR,
-            "docs/api.md",
-            ARCHITECTURE,
-            "docs/data-model.md",
-            "docs/runbook.md",
-            "migrations/<database>/NNNN_<name>.{up,down}.sql",
-            "migrations/schema.json",
-        ]
-        .map(str::to_owned),
-    );
+    let others = [
+        ADR,
+        ARCHITECTURE,
+        "migrations/<database>/NNNN_<name>.{up,down}.sql",
+        "migrations/schema.json",
+    ];
+    files.extend(REFERENCE.into_iter().chain(others).map(str::to_owned));
     files.sort_unstable();
     generated([
         (ADR, design::adr_md(&facts, &header)),
@@ -129,10 +113,19 @@ pub fn design(ir: &Ir, spec: &str, crate_files: &Listing) -> Output {
     ])
 }
 
+/// The paths `reference` writes, in its order.
+const REFERENCE: [&str; 6] = [
+    "Dockerfile",
+    ".dockerignore",
+    "deploy/kubernetes.yaml",
+    "docs/api.md",
+    "docs/data-model.md",
+    "docs/runbook.md",
+];
 const ADR: &str = "docs/adr/ADR-001-architecture.md";
 const ARCHITECTURE: &str = "docs/architecture.md";
 
-fn generated<const N: usize>(files: [(&str, String); N]) -> Output {
+fn generated<'a>(files: impl IntoIterator<Item = (&'a str, String)>) -> Output {
     files
         .into_iter()
         .map(|(path, contents)| {

@@ -108,8 +108,9 @@ fn defer_forward_references(
 }
 
 /// What a build's migrations will be, decided: every check that can refuse the change
-/// from the committed schema has run. Rendering the SQL cannot fail, so `svcc build`
-/// does it beside the Rust lowering instead of before it.
+/// from the committed schema has run (and rendered that change's migration, if any). What
+/// is left, the initial migrations and the snapshot, cannot fail, so `svcc build` renders
+/// it beside the Rust lowering instead of before it.
 pub struct Plan {
     next: Schema,
     /// Dialects without migrations yet, which start from the whole current schema.
